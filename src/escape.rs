@@ -1,0 +1,115 @@
+//! Bytes from outside (process names, command lines, top's lines) made safe for a log that a
+//! person reads: one entry per line, nothing that moves the cursor or fakes another entry.
+
+/// Appends `bytes` to `out`, showing every byte that could break a line or disguise text as
+/// `\xNN`: C0 and C1 controls, DEL, invalid UTF-8, and the Unicode line separators and bidi
+/// overrides that make a viewer show text other than what is there. Backslashes stay as they
+/// are: a literal `\x1b` in a command line is harmless text to a human reader.
+pub fn escape_into(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if is_unsafe(c) {
+                let mut utf8 = [0u8; 4];
+                for b in c.encode_utf8(&mut utf8).bytes() {
+                    push_hex(out, b);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for &b in chunk.invalid() {
+            push_hex(out, b);
+        }
+    }
+}
+
+/// [`escape_into`] a new string.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    escape_into(&mut out, bytes);
+    out
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{200e}' | '\u{200f}' | '\u{061c}' // direction marks
+            | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' // bidi embeddings and isolates
+        )
+}
+
+fn push_hex(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('\\');
+    out.push('x');
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0x0f)]));
+}
+
+/// Trailing blanks are invisible in a log and the spec forbids them; tabs and carriage returns at
+/// the end of a line are dropped with them rather than shown escaped.
+pub fn trim_trailing_blanks(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+        .map_or(0, |i| i + 1);
+    line.get(..end).unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_and_utf8_pass_through() {
+        assert_eq!(
+            escape(b"/usr/bin/python3 -m http.server"),
+            "/usr/bin/python3 -m http.server"
+        );
+        assert_eq!(escape("café ☕ 日本".as_bytes()), "café ☕ 日本");
+    }
+
+    #[test]
+    fn controls_are_hex_escaped() {
+        assert_eq!(
+            escape(b"a\nb\rc\td\x1b[31m\x7f\x00"),
+            "a\\x0ab\\x0dc\\x09d\\x1b[31m\\x7f\\x00"
+        );
+    }
+
+    #[test]
+    fn c1_controls_show_each_byte() {
+        assert_eq!(escape("x\u{9b}y".as_bytes()), "x\\xc2\\x9by");
+    }
+
+    #[test]
+    fn invalid_utf8_shows_each_bad_byte() {
+        assert_eq!(escape(b"d\xff\xfe!"), "d\\xff\\xfe!");
+        assert_eq!(escape(b"\x9b"), "\\x9b");
+        // A truncated multi-byte sequence at the end.
+        assert_eq!(escape(b"ok\xe2\x82"), "ok\\xe2\\x82");
+    }
+
+    #[test]
+    fn line_separators_and_bidi_overrides_are_escaped() {
+        assert_eq!(escape("a\u{2028}b".as_bytes()), "a\\xe2\\x80\\xa8b");
+        assert_eq!(
+            escape("evil\u{202e}txt.exe".as_bytes()),
+            "evil\\xe2\\x80\\xaetxt.exe"
+        );
+    }
+
+    #[test]
+    fn backslashes_are_left_alone() {
+        assert_eq!(escape(br"echo \x1b"), r"echo \x1b");
+    }
+
+    #[test]
+    fn trailing_blanks_are_trimmed_inner_ones_kept() {
+        assert_eq!(trim_trailing_blanks(b"a  b \t\r"), b"a  b");
+        assert_eq!(trim_trailing_blanks(b"   "), b"");
+        assert_eq!(trim_trailing_blanks(b""), b"");
+    }
+}

@@ -1,0 +1,88 @@
+//! One incident's evidence: run ps and top, parse them, put full user names in, and read the
+//! details of the biggest processes. Shared by the daemon and `snapshot`.
+
+use std::path::PathBuf;
+
+use crate::capture::{self, Interrupted, Outputs, Tools};
+use crate::procinfo::{ProcDetails, ProcSource};
+use crate::ps::PsTable;
+use crate::top::TopSummary;
+use crate::users::{self, UserNames};
+
+/// Where the evidence comes from.
+pub struct Sources<'a> {
+    pub tools: Tools,
+    pub proc_root: PathBuf,
+    /// How many of the biggest processes get details.
+    pub details: usize,
+    pub users: &'a dyn UserNames,
+    pub clock_ticks: u64,
+}
+
+#[derive(Debug)]
+pub struct Incident {
+    pub top: Result<TopSummary, String>,
+    pub ps: Result<PsTable, String>,
+    /// The processes with the most resident memory, biggest first.
+    pub details: Vec<ProcDetails>,
+}
+
+impl Incident {
+    pub fn cpu_busy(&self) -> Option<f64> {
+        self.top
+            .as_ref()
+            .ok()
+            .and_then(|summary| summary.cpu_busy.as_ref().ok().copied())
+    }
+
+    pub fn process_count(&self) -> usize {
+        self.ps.as_ref().map_or(0, |table| table.processes.len())
+    }
+}
+
+pub fn collect(
+    sources: &Sources,
+    pause: &mut dyn FnMut(std::time::Duration) -> bool,
+) -> Result<Incident, Interrupted> {
+    let outputs = capture::run_ps_and_top(&sources.tools, pause)?;
+    Ok(from_outputs(outputs, sources))
+}
+
+/// Everything after the programs ran; separate so tests can feed recorded outputs.
+pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
+    let own_pids = outputs.own_pids;
+    let top = outputs
+        .top
+        .and_then(|bytes| crate::top::parse(&bytes).map_err(|e| e.to_string()));
+    let mut ps = outputs
+        .ps
+        .and_then(|bytes| crate::ps::parse(&bytes).map_err(|e| e.to_string()));
+    if let Ok(table) = &mut ps {
+        users::expand_cut_names(table, &sources.proc_root, sources.users);
+    }
+    let source = ProcSource {
+        proc_root: &sources.proc_root,
+        users: sources.users,
+        clock_ticks: sources.clock_ticks,
+    };
+    let details = match &ps {
+        Ok(table) => biggest_by_rss(table, sources.details, &own_pids)
+            .into_iter()
+            .map(|pid| source.read(pid))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Incident { top, ps, details }
+}
+
+/// PIDs of the `n` processes with the most RSS (ties: lowest PID first), leaving out `skip`.
+pub fn biggest_by_rss(table: &PsTable, n: usize, skip: &[u32]) -> Vec<u32> {
+    let mut sized: Vec<(u64, u32)> = table
+        .processes
+        .iter()
+        .filter_map(|p| Some((p.row.rss_kib.unwrap_or(0), p.row.pid?)))
+        .filter(|(_, pid)| !skip.contains(pid))
+        .collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    sized.into_iter().take(n).map(|(_, pid)| pid).collect()
+}

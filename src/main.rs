@@ -1,0 +1,246 @@
+//! The command line: parse and validate flags (or their MEMORY_MONITOR_* variables), then hand
+//! over to the daemon or take one snapshot.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser, Subcommand};
+
+use memory_monitor::capture::Tools;
+use memory_monitor::daemon::{self, Settings};
+use memory_monitor::details;
+use memory_monitor::duration::parse_duration;
+use memory_monitor::episode::Rules;
+use memory_monitor::incident::{self, Sources};
+use memory_monitor::meminfo::MeminfoReader;
+use memory_monitor::procinfo::system_clock_ticks;
+use memory_monitor::report::{self, Occasion};
+use memory_monitor::users::SystemUsers;
+
+/// How long ps or top may take. Far above their usual second, because on a machine that is
+/// swapping hard they are slow too; below it, a hung one is killed and the loop goes on.
+const CAPTURE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Watches memory use and, when it stays high, logs what every process was doing.
+#[derive(Parser, Debug)]
+#[command(
+    name = "memory-monitor",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the monitoring loop in the foreground (the default).
+    Run(RunArgs),
+    /// Capture one report now, whatever the memory use, and print it.
+    Snapshot(CaptureArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Memory is high when more than this percentage is in use (0 < x < 100).
+    #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_THRESHOLD", default_value = "80", value_parser = parse_threshold)]
+    threshold: f64,
+    /// How long memory must stay high before the first report (e.g. 15s, 1m30s).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_SUSTAIN", default_value = "15s", value_parser = parse_duration)]
+    sustain: Duration,
+    /// How often to sample /proc/meminfo (> 0).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_INTERVAL", default_value = "3s", value_parser = parse_positive_duration)]
+    interval: Duration,
+    /// How often to report again while memory stays high (> 0).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_REPEAT", default_value = "10m", value_parser = parse_positive_duration)]
+    repeat: Duration,
+    /// Where incidents.log and details.log are written.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_LOG_DIR",
+        default_value = "/var/log/memory-monitor"
+    )]
+    log_dir: PathBuf,
+    #[command(flatten)]
+    capture: CaptureArgs,
+}
+
+#[derive(Args, Debug)]
+struct CaptureArgs {
+    /// How many of the biggest processes get details (0 for none).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "MEMORY_MONITOR_DETAILS",
+        default_value = "5"
+    )]
+    details: usize,
+    /// The procfs to read (for tests).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_PROC_ROOT",
+        default_value = "/proc"
+    )]
+    proc_root: PathBuf,
+    /// The ps program.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MEMORY_MONITOR_PS_BIN",
+        default_value = "ps"
+    )]
+    ps_bin: OsString,
+    /// The top program.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MEMORY_MONITOR_TOP_BIN",
+        default_value = "top"
+    )]
+    top_bin: OsString,
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if value.is_finite() && value > 0.0 && value < 100.0 {
+        Ok(value)
+    } else {
+        Err("must be above 0 and below 100".into())
+    }
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        Err("must be longer than 0".into())
+    } else {
+        Ok(d)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("memory-monitor: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => run(cli.run),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Snapshot(args)) => snapshot(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("memory-monitor: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// clap's first line (it adds usage and tips below), and which variable gave the value when
+/// the flag was not on the command line, since a systemd EnvironmentFile is the usual source.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+        let flag = arg.split(' ').next().unwrap_or_default();
+        let on_command_line = std::env::args_os().any(|a| a.to_string_lossy().starts_with(flag));
+        let variable = format!(
+            "MEMORY_MONITOR_{}",
+            flag.trim_start_matches('-')
+                .replace('-', "_")
+                .to_uppercase()
+        );
+        if !on_command_line && std::env::var_os(&variable).is_some() {
+            line.push_str(&format!(" (from {variable})"));
+        }
+    }
+    line
+}
+
+fn tools(args: &CaptureArgs) -> Tools {
+    Tools {
+        ps_bin: args.ps_bin.clone(),
+        top_bin: args.top_bin.clone(),
+        timeout: CAPTURE_TIMEOUT,
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    daemon::run(&Settings {
+        rules: Rules {
+            threshold_percent: args.threshold,
+            sustain: args.sustain,
+            repeat: args.repeat,
+        },
+        interval: args.interval,
+        log_dir: args.log_dir,
+        details: args.capture.details,
+        tools: tools(&args.capture),
+        proc_root: args.capture.proc_root,
+    })
+}
+
+fn snapshot(args: CaptureArgs) -> Result<(), String> {
+    let meminfo_path = args.proc_root.join("meminfo");
+    let sample = MeminfoReader::open(&args.proc_root)
+        .map_err(|e| e.to_string())
+        .and_then(|mut reader| reader.sample().map_err(|e| e.to_string()))
+        .map_err(|e| format!("cannot read {}: {e}", meminfo_path.display()))?;
+    let now = chrono::Local::now().fixed_offset();
+    let sources = Sources {
+        tools: tools(&args),
+        proc_root: args.proc_root.clone(),
+        details: args.details,
+        users: &SystemUsers,
+        clock_ticks: system_clock_ticks(),
+    };
+    let mut sleep = |d| {
+        std::thread::sleep(d);
+        false
+    };
+    let incident =
+        incident::collect(&sources, &mut sleep).map_err(|_| "interrupted".to_string())?;
+    if let Err(why) = &incident.ps {
+        return Err(why.clone());
+    }
+    let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());
+    let mut text = report::render_incident(&header, &incident);
+    if args.details > 0 {
+        details::render(&incident.details, &now, &mut text);
+        text.push('\n');
+    }
+    if let Ok(summary) = &incident.top {
+        if let Err(why) = &summary.cpu_busy {
+            eprintln!("memory-monitor: CPU n/a: {why}");
+        }
+    } else if let Err(why) = &incident.top {
+        eprintln!("memory-monitor: CPU n/a: {why}");
+    }
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        // `snapshot | head` closes the pipe early; that is the reader's choice, not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

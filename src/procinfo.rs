@@ -1,0 +1,290 @@
+//! Details of one process from `<proc-root>/PID/{status,stat,cmdline,cwd}`. Every value is read
+//! on its own, so one that cannot be read says why instead of hiding the others.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::escape::escape;
+use crate::users::{UserNames, status_field};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    Ended,
+    PermissionDenied,
+    /// The file was read but holds no such value (kernel threads have no VmRSS or cmdline).
+    NotReported(&'static str),
+    Other(String),
+}
+
+impl Unavailable {
+    fn from_io(e: &io::Error) -> Unavailable {
+        match e.kind() {
+            io::ErrorKind::NotFound => Unavailable::Ended,
+            io::ErrorKind::PermissionDenied => Unavailable::PermissionDenied,
+            // Reading a /proc/PID file after the process died gives ESRCH.
+            _ if e.raw_os_error() == Some(libc::ESRCH) => Unavailable::Ended,
+            _ => Unavailable::Other(escape(e.to_string().as_bytes())),
+        }
+    }
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unavailable::Ended => write!(f, "process ended"),
+            Unavailable::PermissionDenied => write!(f, "permission denied"),
+            Unavailable::NotReported(what) => write!(f, "{what}"),
+            Unavailable::Other(text) => write!(f, "{text}"),
+        }
+    }
+}
+
+pub type Value<T> = Result<T, Unavailable>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    /// Escaped; `None` when the passwd database has no entry.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parent {
+    pub pid: u32,
+    pub name: Value<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcDetails {
+    pub pid: u32,
+    pub name: Value<String>,
+    pub user: Value<User>,
+    pub command: Value<String>,
+    /// Since the process started, by the kernel's boot clock (immune to wall-clock jumps).
+    pub running_for: Value<Duration>,
+    pub rss_kib: Value<u64>,
+    pub peak_rss_kib: Value<u64>,
+    pub vsz_kib: Value<u64>,
+    pub swap_kib: Value<u64>,
+    pub threads: Value<u64>,
+    pub state: Value<String>,
+    pub parent: Value<Parent>,
+    pub cwd: Value<String>,
+}
+
+/// Where to read, and the few facts about the machine the readings need.
+pub struct ProcSource<'a> {
+    pub proc_root: &'a Path,
+    pub users: &'a dyn UserNames,
+    /// Clock ticks per second, the unit of `stat`'s start time.
+    pub clock_ticks: u64,
+}
+
+impl ProcSource<'_> {
+    pub fn read(&self, pid: u32) -> ProcDetails {
+        let dir = self.proc_root.join(pid.to_string());
+        let status = std::fs::read(dir.join("status")).map_err(|e| Unavailable::from_io(&e));
+        let field = |name: &'static str, missing: &'static str| -> Value<&[u8]> {
+            let status = status.as_ref().map_err(Clone::clone)?;
+            status_field(status, name.as_bytes()).ok_or(Unavailable::NotReported(missing))
+        };
+        let kib =
+            |name: &'static str, missing| field(name, missing).and_then(|v| parse_kib(v, name));
+        let name = field("Name", "no name in status").map(escape);
+        ProcDetails {
+            pid,
+            user: field("Uid", "no Uid in status").and_then(|v| self.user(v)),
+            command: self.command(&dir, &name),
+            name,
+            running_for: self.running_for(&dir),
+            rss_kib: kib("VmRSS", "not reported (kernel thread or zombie)"),
+            peak_rss_kib: kib("VmHWM", "not reported (kernel thread or zombie)"),
+            vsz_kib: kib("VmSize", "not reported (kernel thread or zombie)"),
+            swap_kib: kib(
+                "VmSwap",
+                "not reported (kernel thread, zombie, or kernel without VmSwap)",
+            ),
+            threads: field("Threads", "no Threads in status")
+                .and_then(|v| parse_number(v, "Threads")),
+            state: field("State", "no State in status").map(escape),
+            parent: field("PPid", "no PPid in status")
+                .and_then(|v| parse_number(v, "PPid"))
+                .and_then(|ppid| {
+                    u32::try_from(ppid).map_err(|_| Unavailable::Other("PPid out of range".into()))
+                })
+                .map(|ppid| Parent {
+                    pid: ppid,
+                    name: self.name_of(ppid),
+                }),
+            cwd: std::fs::read_link(dir.join("cwd"))
+                .map(|p| escape(p.as_os_str().as_encoded_bytes()))
+                .map_err(|e| Unavailable::from_io(&e)),
+        }
+    }
+
+    fn user(&self, uid_line: &[u8]) -> Value<User> {
+        let uid = first_word(uid_line)
+            .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
+            .ok_or_else(|| {
+                Unavailable::Other(format!("unreadable Uid line `{}`", escape(uid_line)))
+            })?;
+        Ok(User {
+            uid,
+            name: self.users.name_of(uid).map(|n| escape(&n)),
+        })
+    }
+
+    /// The arguments joined by blanks, as ps shows them. Kernel threads and zombies have none;
+    /// like ps, show their name in brackets then.
+    fn command(&self, dir: &Path, name: &Value<String>) -> Value<String> {
+        let raw = std::fs::read(dir.join("cmdline")).map_err(|e| Unavailable::from_io(&e))?;
+        let args = raw.strip_suffix(b"\0").unwrap_or(&raw);
+        if args.is_empty() {
+            return match name {
+                Ok(name) => Ok(format!("[{name}]")),
+                Err(_) => Err(Unavailable::NotReported("empty (kernel thread or zombie)")),
+            };
+        }
+        let joined: Vec<u8> = args
+            .iter()
+            .map(|&b| if b == 0 { b' ' } else { b })
+            .collect();
+        Ok(escape(&joined))
+    }
+
+    fn running_for(&self, dir: &Path) -> Value<Duration> {
+        let stat = std::fs::read(dir.join("stat")).map_err(|e| Unavailable::from_io(&e))?;
+        let start_ticks =
+            start_ticks(&stat).ok_or_else(|| Unavailable::Other("unreadable stat".into()))?;
+        let uptime =
+            std::fs::read(self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
+        let uptime = uptime_seconds(&uptime)
+            .ok_or_else(|| Unavailable::Other("unreadable uptime".into()))?;
+        let started = Duration::from_secs_f64(start_ticks as f64 / self.clock_ticks.max(1) as f64);
+        Ok(uptime.saturating_sub(started))
+    }
+
+    fn name_of(&self, pid: u32) -> Value<String> {
+        let path: PathBuf = self.proc_root.join(pid.to_string()).join("comm");
+        match std::fs::read(&path) {
+            Ok(comm) => Ok(escape(comm.strip_suffix(b"\n").unwrap_or(&comm))),
+            // PID 0 is the kernel's idle task, parent of init and kthreadd; it has no directory.
+            Err(_) if pid == 0 => Ok("kernel".into()),
+            Err(e) => Err(Unavailable::from_io(&e)),
+        }
+    }
+}
+
+/// The clock ticks per second `stat` counts in.
+pub fn system_clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(ticks).ok().filter(|&t| t > 0).unwrap_or(100)
+}
+
+fn first_word(v: &[u8]) -> Option<&[u8]> {
+    v.split(|b| b.is_ascii_whitespace()).find(|w| !w.is_empty())
+}
+
+fn parse_number(v: &[u8], what: &str) -> Value<u64> {
+    first_word(v)
+        .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
+        .ok_or_else(|| Unavailable::Other(format!("unreadable {what} `{}`", escape(v))))
+}
+
+/// `12345 kB` → 12345.
+fn parse_kib(v: &[u8], what: &str) -> Value<u64> {
+    let mut words = v
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    match (words.next(), words.next()) {
+        (Some(n), Some(b"kB")) => parse_number(n, what),
+        _ => Err(Unavailable::Other(format!(
+            "unreadable {what} `{}`",
+            escape(v)
+        ))),
+    }
+}
+
+/// Field 22 of `stat`, counted after the last `)` because the name in parentheses may itself hold
+/// blanks and parentheses.
+fn start_ticks(stat: &[u8]) -> Option<u64> {
+    let after_name = stat.get(stat.iter().rposition(|&b| b == b')')? + 1..)?;
+    let field = after_name
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+        .nth(22 - 3)?;
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
+/// The first figure of `/proc/uptime`.
+fn uptime_seconds(text: &[u8]) -> Option<Duration> {
+    let seconds: f64 = std::str::from_utf8(first_word(text)?).ok()?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(1e12)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoUsers;
+    impl UserNames for NoUsers {
+        fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
+            (uid == 0).then(|| b"root".to_vec())
+        }
+    }
+
+    #[test]
+    fn start_ticks_survive_hostile_names() {
+        let stat =
+            b"42 (a) b) S (c) S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 123456 1000 50";
+        assert_eq!(start_ticks(stat), Some(123_456));
+        assert_eq!(start_ticks(b"42 (x"), None);
+        assert_eq!(start_ticks(b""), None);
+    }
+
+    #[test]
+    fn uptime_is_read_and_checked() {
+        assert_eq!(
+            uptime_seconds(b"350735.47 234388.90\n"),
+            Some(Duration::from_secs_f64(350_735.47))
+        );
+        assert_eq!(uptime_seconds(b"-1 0"), None);
+        assert_eq!(uptime_seconds(b"NaN 0"), None);
+        assert_eq!(uptime_seconds(b""), None);
+    }
+
+    #[test]
+    fn a_missing_process_is_ended_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = ProcSource {
+            proc_root: dir.path(),
+            users: &NoUsers,
+            clock_ticks: 100,
+        };
+        let d = source.read(12345);
+        assert_eq!(d.name, Err(Unavailable::Ended));
+        assert_eq!(d.cwd, Err(Unavailable::Ended));
+        assert_eq!(d.running_for, Err(Unavailable::Ended));
+        assert_eq!(d.rss_kib, Err(Unavailable::Ended));
+        assert_eq!(d.command, Err(Unavailable::Ended));
+    }
+
+    #[test]
+    fn the_real_init_process_reads() {
+        let source = ProcSource {
+            proc_root: Path::new("/proc"),
+            users: &NoUsers,
+            clock_ticks: system_clock_ticks(),
+        };
+        let d = source.read(std::process::id());
+        assert!(
+            d.name.is_ok() && d.command.is_ok() && d.rss_kib.is_ok() && d.cwd.is_ok(),
+            "{d:?}"
+        );
+        assert!(d.running_for.unwrap() < Duration::from_secs(3600));
+        assert!(d.threads.unwrap() >= 1);
+    }
+}

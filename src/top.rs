@@ -1,0 +1,288 @@
+//! Reading top's batch output: the summary lines of the last frame, kept for context, and the
+//! CPU figure (100 − idle) from that frame. Parsed by label, not position, so procps 3.2 to 4.x,
+//! per-CPU lines and localised decimals are read correctly or reported as unreadable.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::escape::{escape, trim_trailing_blanks};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopSummary {
+    /// The last frame's summary lines, escaped, trailing blanks removed.
+    pub lines: Vec<String>,
+    /// Percentage of CPU busy over top's delay, or why it is not known.
+    pub cpu_busy: Result<f64, CpuUnreadable>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CpuUnreadable {
+    NoCpuLine,
+    /// A CPU line was there but its figures did not read as percentages adding up to 100.
+    Unclear(String),
+}
+
+impl fmt::Display for CpuUnreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CpuUnreadable::NoCpuLine => write!(f, "top's summary has no CPU line"),
+            CpuUnreadable::Unclear(line) => write!(f, "top's CPU line could not be read: `{line}`"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopError {
+    Empty,
+    NoFrame { first_line: String },
+}
+
+impl fmt::Display for TopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TopError::Empty => write!(f, "top printed nothing"),
+            TopError::NoFrame { first_line } => write!(
+                f,
+                "top's output is not procps `top -b` output (no `top -` summary line; it starts with `{first_line}`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TopError {}
+
+pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
+    let lines: Vec<&[u8]> = output
+        .split(|&b| b == b'\n')
+        .map(trim_trailing_blanks)
+        .collect();
+    let Some(frame_start) = lines.iter().rposition(|l| l.starts_with(b"top - ")) else {
+        let first_line = lines
+            .iter()
+            .find(|l| !l.is_empty())
+            .ok_or(TopError::Empty)?;
+        return Err(TopError::NoFrame {
+            first_line: escape(first_line),
+        });
+    };
+    let summary: Vec<&[u8]> = lines
+        .get(frame_start..)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || !(l.is_empty() || is_task_header(l)))
+        .map(|(_, l)| *l)
+        .collect();
+    Ok(TopSummary {
+        lines: summary.iter().map(|l| escape(l)).collect(),
+        cpu_busy: cpu_busy(&summary),
+    })
+}
+
+fn is_task_header(line: &[u8]) -> bool {
+    let trimmed = line
+        .iter()
+        .position(|&b| b != b' ')
+        .and_then(|i| line.get(i..))
+        .unwrap_or_default();
+    trimmed.starts_with(b"PID ")
+}
+
+/// What precedes the first ':' of a summary line, e.g. `%Cpu(s)`, `Cpu0  `, `MiB Mem `.
+fn label(line: &[u8]) -> Option<&[u8]> {
+    line.get(..line.iter().position(|&b| b == b':')?)
+}
+
+#[derive(PartialEq)]
+enum CpuLine {
+    All,
+    One,
+}
+
+fn cpu_line_kind(line: &[u8]) -> Option<CpuLine> {
+    let label = String::from_utf8_lossy(label(line)?)
+        .trim()
+        .to_ascii_lowercase();
+    let name = label.strip_prefix('%').unwrap_or(&label);
+    let number = name.strip_prefix("cpu")?;
+    if number == "(s)" {
+        Some(CpuLine::All)
+    } else if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+        Some(CpuLine::One)
+    } else {
+        None
+    }
+}
+
+/// 100 − idle, from the all-CPU line, else the mean of the per-CPU lines (top prints only those
+/// when its `1` toggle was saved in a toprc).
+fn cpu_busy(summary: &[&[u8]]) -> Result<f64, CpuUnreadable> {
+    if let Some(all) = summary
+        .iter()
+        .find(|l| cpu_line_kind(l) == Some(CpuLine::All))
+    {
+        return idle_percent(all).map(|idle| 100.0 - idle);
+    }
+    let per_cpu: Vec<&&[u8]> = summary
+        .iter()
+        .filter(|l| cpu_line_kind(l) == Some(CpuLine::One))
+        .collect();
+    if per_cpu.is_empty() {
+        return Err(CpuUnreadable::NoCpuLine);
+    }
+    let mut idle_sum = 0.0;
+    for line in &per_cpu {
+        idle_sum += idle_percent(line)?;
+    }
+    Ok(100.0 - idle_sum / per_cpu.len() as f64)
+}
+
+/// `5.9 us`, `88,2 id`, `97.8%id`: a number and its two-letter label.
+static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s,:])(\d{1,3})(?:[.,](\d))?\s*%?\s*([a-z]{2})\b")
+        .unwrap_or_else(|e| unreachable!("the pattern is a constant: {e}"))
+});
+
+/// The idle figure of a CPU line, trusted only when the line's figures add up to 100 as top's
+/// always do (each rounded to a tenth), so a misread decimal comma can never pass for a value.
+fn idle_percent(line: &[u8]) -> Result<f64, CpuUnreadable> {
+    let unclear = || CpuUnreadable::Unclear(escape(line));
+    let text = std::str::from_utf8(line).map_err(|_| unclear())?;
+    let after_label = text.split_once(':').map_or("", |(_, rest)| rest);
+    let mut idle = None;
+    let mut sum = 0.0;
+    let mut figures = 0;
+    for caps in FIGURE.captures_iter(after_label) {
+        let whole: f64 = caps
+            .get(1)
+            .map_or("", |m| m.as_str())
+            .parse()
+            .map_err(|_| unclear())?;
+        let tenth: f64 = caps
+            .get(2)
+            .map_or(Ok(0.0), |m| m.as_str().parse())
+            .map_err(|_| unclear())?;
+        let value = whole + tenth / 10.0;
+        if caps.get(3).is_some_and(|m| m.as_str() == "id") {
+            if idle.is_some() {
+                return Err(unclear());
+            }
+            idle = Some(value);
+        }
+        sum += value;
+        figures += 1;
+    }
+    let idle = idle.ok_or_else(unclear)?;
+    // Old tops print four figures (us sy ni id), newer ones up to eight; each is rounded to a
+    // tenth, so their sum is within 0.05 per figure of 100.
+    let tolerance = 0.05 * f64::from(figures) + 0.01;
+    if figures < 4 || (sum - 100.0).abs() > tolerance || idle > 100.0 {
+        return Err(unclear());
+    }
+    Ok(idle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(text: &str) -> Result<f64, CpuUnreadable> {
+        parse(text.as_bytes()).unwrap().cpu_busy
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn reads_the_cpu_line_of_each_procps_generation() {
+        let v33 = "top - 1\n%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n";
+        assert!(close(busy(v33).unwrap(), 11.8));
+        let v4 = "top - 1\n%Cpu(s):  0.0 us,  0.0 sy,  0.0 ni,100.0 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st \n";
+        assert!(close(busy(v4).unwrap(), 0.0));
+        let v4_busy = "top - 1\n%Cpu(s):100.0 us,  0.0 sy,  0.0 ni,  0.0 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n";
+        assert!(close(busy(v4_busy).unwrap(), 100.0));
+        let v32 = "top - 1\nCpu(s):  1.3%us,  0.7%sy,  0.0%ni, 97.8%id,  0.2%wa,  0.0%hi,  0.0%si,  0.0%st\n";
+        assert!(close(busy(v32).unwrap(), 2.2));
+    }
+
+    #[test]
+    fn localised_decimal_commas_read_correctly() {
+        let de = "top - 1\n%Cpu(s):  5,9 us,  5,9 sy,  0,0 ni, 88,2 id,  0,0 wa,  0,0 hi,  0,0 si,  0,0 st\n";
+        assert!(close(busy(de).unwrap(), 11.8));
+        let de_full = "top - 1\n%Cpu(s):  0,0 us,  0,0 sy,  0,0 ni,100,0 id,  0,0 wa,  0,0 hi,  0,0 si,  0,0 st\n";
+        assert!(close(busy(de_full).unwrap(), 0.0));
+    }
+
+    #[test]
+    fn ambiguous_or_translated_lines_are_unreadable_never_misread() {
+        // Translated labels: no `id`.
+        assert!(matches!(
+            busy("top - 1\n%CPU(s):  2,3 be,  0,8 sy,  0,0 ni, 96,9 in,  0,0 wa\n"),
+            Err(CpuUnreadable::Unclear(_))
+        ));
+        // Figures that do not add up to 100.
+        assert!(busy("top - 1\n%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 50.2 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n").is_err());
+        // Bar graph mode of the `t` toggle.
+        assert!(busy("top - 1\n%Cpu(s):  2.0/1.0     3[|||                ]\n").is_err());
+        // busybox
+        assert!(
+            busy("top - 1\nCPU:   0.0% usr   0.0% sys   0.0% nic 100.0% idle   0.0% io\n").is_err()
+        );
+    }
+
+    #[test]
+    fn per_cpu_lines_are_averaged() {
+        let text = "top - 1\n%Cpu0  :  0.0 us,  0.0 sy,  0.0 ni,100.0 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n%Cpu1  : 50.0 us,  0.0 sy,  0.0 ni, 50.0 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n";
+        assert!(close(busy(text).unwrap(), 25.0));
+    }
+
+    #[test]
+    fn the_last_frame_is_used() {
+        let text = "top - 10:00:00 up 1 min\n%Cpu(s):  0.0 us,  0.0 sy,  0.0 ni,100.0 id\n\n  PID USER\n    1 root\n\
+                    top - 10:00:01 up 1 min\n%Cpu(s): 30.0 us, 20.0 sy,  0.0 ni, 50.0 id\nMiB Mem :   100.0 total\n\n  PID USER\n    1 root\n";
+        let s = parse(text.as_bytes()).unwrap();
+        assert!(close(s.cpu_busy.unwrap(), 50.0));
+        assert_eq!(
+            s.lines,
+            vec![
+                "top - 10:00:01 up 1 min",
+                "%Cpu(s): 30.0 us, 20.0 sy,  0.0 ni, 50.0 id",
+                "MiB Mem :   100.0 total"
+            ]
+        );
+    }
+
+    #[test]
+    fn summary_ends_at_the_task_header_even_without_a_blank_line() {
+        let text = "top - x\nTasks: 1 total\nMiB Swap:   0.0 total\n    PID USER      PR\n163819 root      20";
+        assert_eq!(
+            parse(text.as_bytes()).unwrap().lines,
+            vec!["top - x", "Tasks: 1 total", "MiB Swap:   0.0 total"]
+        );
+    }
+
+    #[test]
+    fn no_cpu_line_is_reported_as_such() {
+        assert_eq!(
+            busy("top - x\nTasks: 1 total\n"),
+            Err(CpuUnreadable::NoCpuLine)
+        );
+    }
+
+    #[test]
+    fn not_top_is_an_error() {
+        assert_eq!(parse(b""), Err(TopError::Empty));
+        assert_eq!(parse(b"\n\n"), Err(TopError::Empty));
+        let err = parse(b"Mem: 1K used\nCPU: 0% usr\n").unwrap_err();
+        assert!(err.to_string().contains("`Mem: 1K used`"), "{err}");
+    }
+
+    #[test]
+    fn summary_lines_are_escaped() {
+        let s = parse(b"top - 1 \x1b[2J up\n%Cpu(s): 1.0 us, 0.0 sy, 0.0 ni, 99.0 id\n").unwrap();
+        assert_eq!(s.lines[0], "top - 1 \\x1b[2J up");
+    }
+}

@@ -1,0 +1,199 @@
+//! Full user names where ps cut them (`verylon+`): the uid comes from `<proc-root>/PID/status`,
+//! the name from the passwd database (NSS, so LDAP and sssd users resolve too).
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::path::Path;
+
+use crate::escape::escape;
+use crate::ps::PsTable;
+
+/// The passwd database, behind a seam so tests need no real long-named users.
+pub trait UserNames {
+    fn name_of(&self, uid: u32) -> Option<Vec<u8>>;
+}
+
+/// The system's passwd database through `getpwuid_r`.
+pub struct SystemUsers;
+
+impl UserNames for SystemUsers {
+    fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 1024];
+        loop {
+            // SAFETY: passwd is plain old data; getpwuid_r writes it and the strings it points to
+            // into `buf`, whose length we pass, and we read the name only when it succeeded.
+            let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+            let mut found: *mut libc::passwd = std::ptr::null_mut();
+            let rc = unsafe {
+                libc::getpwuid_r(
+                    uid,
+                    &mut pwd,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    &mut found,
+                )
+            };
+            if rc == libc::ERANGE && buf.len() < 1 << 20 {
+                buf.resize(buf.len() * 4, 0);
+                continue;
+            }
+            if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+                return None;
+            }
+            // SAFETY: on success pw_name is a NUL-terminated string inside `buf`.
+            return Some(unsafe { CStr::from_ptr(pwd.pw_name) }.to_bytes().to_vec());
+        }
+    }
+}
+
+/// ps shows at most 8 characters of a name and marks a cut with `+` in the last one.
+fn looks_cut(user: &str) -> bool {
+    user.chars().count() == 8 && user.ends_with('+')
+}
+
+/// Replaces every cut user name whose process still exists with the full name. The full name must
+/// start with what ps printed: if the PID was reused by another user's process meanwhile, ps's
+/// text is kept.
+pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserNames) {
+    let mut by_uid: HashMap<u32, Option<String>> = HashMap::new();
+    for process in &mut table.processes {
+        let row = &mut process.row;
+        let (Some(pid), true) = (row.pid, looks_cut(row.user())) else {
+            continue;
+        };
+        let Some(uid) = real_uid(proc_root, pid) else {
+            continue;
+        };
+        let full = by_uid
+            .entry(uid)
+            .or_insert_with(|| users.name_of(uid).map(|n| escape(&n)));
+        let Some(full) = full else { continue };
+        let prefix = row.user().trim_end_matches('+');
+        if full.starts_with(prefix) && full.chars().count() > prefix.chars().count() {
+            let full = full.clone();
+            for thread in &mut process.threads {
+                if thread.user() == row.user() {
+                    thread.cells[crate::ps::USER] = full.clone();
+                }
+            }
+            row.cells[crate::ps::USER] = full;
+        }
+    }
+}
+
+/// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
+pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
+    let status = std::fs::read(proc_root.join(pid.to_string()).join("status")).ok()?;
+    status_field(&status, b"Uid")?
+        .split(|b| b.is_ascii_whitespace())
+        .find(|w| !w.is_empty())
+        .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
+}
+
+/// The value after `Name:` in a status-style file, without the separating blanks.
+pub fn status_field<'a>(status: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    status.split(|&b| b == b'\n').find_map(|line| {
+        let rest = line.strip_prefix(name)?.strip_prefix(b":")?;
+        let start = rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        rest.get(start..)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ps;
+
+    struct FakeUsers;
+    impl UserNames for FakeUsers {
+        fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
+            match uid {
+                1000 => Some(b"verylongusername".to_vec()),
+                1001 => Some(b"someoneelse".to_vec()),
+                1002 => Some(b"evil\x1bname\n".to_vec()),
+                _ => None,
+            }
+        }
+    }
+
+    fn fake_proc(entries: &[(u32, u32)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (pid, uid) in entries {
+            let p = dir.path().join(pid.to_string());
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(
+                p.join("status"),
+                format!("Name:\tx\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn table(rows: &[&str]) -> PsTable {
+        let mut text = String::from("USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n");
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        ps::parse(text.as_bytes()).unwrap()
+    }
+
+    fn users_of(t: &PsTable) -> Vec<&str> {
+        t.processes.iter().map(|p| p.row.user()).collect()
+    }
+
+    #[test]
+    fn cut_names_of_live_processes_are_expanded() {
+        let proc_root = fake_proc(&[(10, 1000), (11, 1001), (12, 1000), (14, 4242)]);
+        let mut t = table(&[
+            "verylon+ 10 0.0 0.0 1 1 ? S 10:00 0:00 a", // expanded
+            "verylon+ 11 0.0 0.0 1 1 ? S 10:00 0:00 b", // PID reused by someone else: kept
+            "root 12 0.0 0.0 1 1 ? S 10:00 0:00 c",     // not cut: kept
+            "verylon+ 13 0.0 0.0 1 1 ? S 10:00 0:00 d", // process gone: kept
+            "verylon+ 14 0.0 0.0 1 1 ? S 10:00 0:00 e", // uid without a name: kept
+        ]);
+        expand_cut_names(&mut t, proc_root.path(), &FakeUsers);
+        assert_eq!(
+            users_of(&t),
+            vec![
+                "verylongusername",
+                "verylon+",
+                "root",
+                "verylon+",
+                "verylon+"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_with_escaped_bytes_are_left_as_ps_printed() {
+        let proc_root = fake_proc(&[(10, 1002)]);
+        let mut t = table(&["evil\x1bna+ 10 0.0 0.0 1 1 ? S 10:00 0:00 a"]);
+        // ps's own cell was escaped, so its prefix is the escaped form too.
+        assert_eq!(users_of(&t), vec!["evil\\x1bna+"]);
+        expand_cut_names(&mut t, proc_root.path(), &FakeUsers);
+        assert_eq!(
+            users_of(&t),
+            vec!["evil\\x1bna+"],
+            "prefix of the escaped name differs: kept"
+        );
+    }
+
+    #[test]
+    fn status_field_reads_values() {
+        let status = b"Name:\tbash\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t    5120 kB\n";
+        assert_eq!(status_field(status, b"Name"), Some(&b"bash"[..]));
+        assert_eq!(status_field(status, b"VmRSS"), Some(&b"5120 kB"[..]));
+        assert_eq!(status_field(status, b"Vm"), None);
+    }
+
+    #[test]
+    fn the_real_passwd_database_knows_root() {
+        assert_eq!(SystemUsers.name_of(0), Some(b"root".to_vec()));
+        assert_eq!(SystemUsers.name_of(4_000_000_000), None);
+    }
+}
