@@ -216,8 +216,7 @@ fn the_three_frame_sample_keeps_only_the_last_summary() {
     let last_top_line = String::from_utf8(corpus("top_jc-centos77-kib-n3_2.txt"))
         .unwrap()
         .lines()
-        .filter(|l| l.starts_with("top - "))
-        .last()
+        .rfind(|l| l.starts_with("top - "))
         .unwrap()
         .trim_end()
         .to_string();
