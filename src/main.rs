@@ -21,10 +21,6 @@ use memory_monitor::procinfo::system_clock_ticks;
 use memory_monitor::report::{self, Occasion};
 use memory_monitor::users::SystemUsers;
 
-/// How long ps or top may take. Far above their usual second, because on a machine that is
-/// swapping hard they are slow too; below it, a hung one is killed and the loop goes on.
-const CAPTURE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Watches memory use and, when it stays high, logs what every process was doing.
 #[derive(Parser, Debug)]
 #[command(
@@ -50,16 +46,20 @@ enum Command {
 #[derive(Args, Debug)]
 struct RunArgs {
     /// Memory is high when more than this percentage is in use (0 < x < 100).
-    #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_THRESHOLD", default_value = "80", value_parser = parse_threshold)]
+    #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_THRESHOLD",
+        allow_negative_numbers = true, default_value = "80", value_parser = parse_threshold)]
     threshold: f64,
     /// How long memory must stay high before the first report (e.g. 15s, 1m30s).
-    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_SUSTAIN", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_SUSTAIN",
+        allow_hyphen_values = true, default_value = "15s", value_parser = parse_duration)]
     sustain: Duration,
     /// How often to sample /proc/meminfo (> 0).
-    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_INTERVAL", default_value = "3s", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_INTERVAL",
+        allow_hyphen_values = true, default_value = "3s", value_parser = parse_positive_duration)]
     interval: Duration,
     /// How often to report again while memory stays high (> 0).
-    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_REPEAT", default_value = "10m", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_REPEAT",
+        allow_hyphen_values = true, default_value = "10m", value_parser = parse_positive_duration)]
     repeat: Duration,
     /// Where incidents.log and details.log are written.
     #[arg(
@@ -80,6 +80,7 @@ struct CaptureArgs {
         long,
         value_name = "N",
         env = "MEMORY_MONITOR_DETAILS",
+        allow_negative_numbers = true,
         default_value = "5"
     )]
     details: usize,
@@ -107,6 +108,11 @@ struct CaptureArgs {
         default_value = "top"
     )]
     top_bin: OsString,
+    // The default is far above their usual second: on a machine swapping hard they are slow too.
+    /// How long ps and top may run before they are killed.
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_CAPTURE_TIMEOUT",
+        allow_hyphen_values = true, default_value = "30s", value_parser = parse_positive_duration)]
+    capture_timeout: Duration,
 }
 
 fn parse_threshold(text: &str) -> Result<f64, String> {
@@ -181,7 +187,7 @@ fn tools(args: &CaptureArgs) -> Tools {
     Tools {
         ps_bin: args.ps_bin.clone(),
         top_bin: args.top_bin.clone(),
-        timeout: CAPTURE_TIMEOUT,
+        timeout: args.capture_timeout,
     }
 }
 

@@ -1,0 +1,492 @@
+//! The real binary, run as the daemon against a fake proc root whose meminfo the test rewrites,
+//! with fake ps and top that print corpus files.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{FakeProc, FakeProcess, corpus_dir, fake_program};
+use regex::Regex;
+
+struct Daemon {
+    child: Child,
+    logs: PathBuf,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+const MIB: u64 = 1024;
+
+fn start(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let ps = fake_program(dir.path(), "ps", ps_body);
+    let top = fake_program(dir.path(), "top", top_body);
+    let stderr = dir.path().join("stderr");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("MEMORY_MONITOR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("run")
+        .args([
+            "--interval",
+            "50ms",
+            "--sustain",
+            "300ms",
+            "--repeat",
+            "1s",
+            "--details",
+            "3",
+        ])
+        .arg("--log-dir")
+        .arg(&logs)
+        .arg("--proc-root")
+        .arg(fake.path())
+        .arg("--ps-bin")
+        .arg(&ps)
+        .arg("--top-bin")
+        .arg(&top)
+        .args(extra)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    Daemon {
+        child: command.spawn().unwrap(),
+        logs,
+        stderr,
+        _dir: dir,
+    }
+}
+
+impl Daemon {
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.logs.join(name)).unwrap_or_default()
+    }
+
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Daemon) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "daemon exited ({status}) while waiting for {what}; stderr: {}",
+                    self.stderr_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; incidents.log:\n{}",
+                self.read("incidents.log")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: sending a signal to our own child.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    fn stop(mut self, signal: i32) -> (ExitStatus, Duration, Daemon) {
+        let sent = Instant::now();
+        self.signal(signal);
+        let status = self.child.wait().unwrap();
+        (status, sent.elapsed(), self)
+    }
+
+    fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+fn cat(file: &str) -> String {
+    format!("exec cat '{}'", corpus_dir().join(file).display())
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.lines().filter(|l| l.contains(needle)).count()
+}
+
+fn set_used(fake: &FakeProc, percent: u64) {
+    fake.set_meminfo(1000 * MIB, (100 - percent) * 10 * MIB);
+}
+
+#[test]
+fn episodes_repeats_recovery_and_both_logs() {
+    let fake = FakeProc::new();
+    // The sample's biggest process by RSS is firewalld, PID 823.
+    fake.add(&FakeProcess {
+        pid: 823,
+        name: b"firewalld",
+        uid: 0,
+        cmdline: b"/usr/bin/python2\0-Es\0/usr/sbin/firewalld\0--nofork\0--nopid\0",
+        cwd: Some("/"),
+        started_after_boot: 30,
+        rss_kib: 29528,
+        ppid: 1,
+    });
+    set_used(&fake, 50);
+    let mut daemon = start(
+        &fake,
+        &cat("psaux_jc-centos77_1.txt"),
+        &cat("top_jc-centos77-kib-n3_2.txt"),
+        &[],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        daemon.read("incidents.log"),
+        "",
+        "no report while memory is at 50%"
+    );
+
+    set_used(&fake, 90);
+    daemon.wait_for("a repeat report", |d| {
+        d.read("incidents.log").contains("since first report")
+    });
+    set_used(&fake, 50);
+    daemon.wait_for("recovery", |d| {
+        d.read("incidents.log").contains("| recovered |")
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    set_used(&fake, 90);
+    daemon.wait_for("the second episode", |d| {
+        d.read("details.log").contains("| incident 2 |")
+    });
+    let (status, took, daemon) = daemon.stop(libc::SIGTERM);
+    assert!(
+        status.success(),
+        "{status}; stderr: {}",
+        daemon.stderr_text()
+    );
+    assert!(took < Duration::from_secs(2), "stopped after {took:?}");
+
+    let incidents = daemon.read("incidents.log");
+    let details = daemon.read("details.log");
+    let lines: Vec<&str> = incidents.lines().collect();
+
+    // Every report: marker (first of an episode), header, top's summary, table, blank line.
+    let header = Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| RAM 90\.0% \(900\.00 of 1000\.00 MiB\) \| CPU 0\.7% \| above 80% for (\S+?)(, (\S+) since first report)?$",
+    )
+    .unwrap();
+    let headers: Vec<(usize, regex::Captures)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| header.captures(l).map(|c| (i, c)))
+        .collect();
+    let reports_of = |n: &str| headers.iter().filter(|(_, c)| &c[1] == n).count();
+    assert!(
+        reports_of("1") >= 2,
+        "a first report and a repeat in episode 1:\n{incidents}"
+    );
+    assert!(reports_of("2") >= 1);
+    let header_like = lines
+        .iter()
+        .filter(|l| l.contains("| incident ") && !l.starts_with("====="))
+        .count();
+    assert_eq!(
+        headers.len(),
+        header_like,
+        "every header line matched the format"
+    );
+
+    for (i, caps) in &headers {
+        let first_of_episode = caps.get(3).is_none();
+        assert_eq!(
+            lines[i - 1].starts_with("===== new log"),
+            first_of_episode,
+            "marker before line {i}"
+        );
+        if first_of_episode {
+            assert!(lines[i - 1].contains(&format!("| incident {} |", &caps[1])));
+            let high_for = memory_monitor::duration::parse_duration(&caps[2]).unwrap();
+            assert!(
+                high_for >= Duration::from_millis(300),
+                "reported before sustain: {}",
+                &caps[2]
+            );
+        } else {
+            let since = memory_monitor::duration::parse_duration(&caps[4]).unwrap();
+            assert!(
+                since >= Duration::from_secs(1),
+                "repeated before --repeat: {}",
+                &caps[4]
+            );
+        }
+        // top's last frame, indented, then the table of all 109 processes, then a blank line.
+        assert_eq!(
+            lines[i + 1],
+            "  top - 11:24:56 up 2 min,  2 users,  load average: 0.21, 0.21, 0.09"
+        );
+        assert_eq!(
+            lines[i + 6].split_whitespace().collect::<Vec<_>>()[..3],
+            ["USER", "PID", "%CPU"]
+        );
+        common::check_table(&lines[i + 6..i + 6 + 110].join("\n"));
+        assert_eq!(lines[i + 116], "", "blank line after the table");
+    }
+    assert_eq!(count(&incidents, "===== new log"), 2);
+    let recovered = Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| recovered \| RAM 50\.0% \| high for (\S+)$",
+    )
+    .unwrap();
+    let recovered_lines: Vec<&&str> = lines.iter().filter(|l| recovered.is_match(l)).collect();
+    assert_eq!(recovered_lines.len(), 1, "{incidents}");
+    assert_eq!(count(&incidents, "| recovered |"), 1);
+    let recovered_at = lines
+        .iter()
+        .position(|l| l.contains("| recovered |"))
+        .unwrap();
+    let second_marker = lines
+        .iter()
+        .rposition(|l| l.starts_with("===== new log"))
+        .unwrap();
+    assert!(
+        recovered_at < second_marker
+            && headers
+                .iter()
+                .all(|(i, c)| (&c[1] == "1") == (*i < recovered_at))
+    );
+
+    // details.log: the same markers and header lines, three entries per report, a blank line.
+    let detail_headers: Vec<&str> = details.lines().filter(|l| header.is_match(l)).collect();
+    let incident_headers: Vec<&str> = headers.iter().map(|(i, _)| lines[*i]).collect();
+    assert_eq!(detail_headers, incident_headers);
+    assert_eq!(count(&details, "===== new log"), 2);
+    assert_eq!(count(&details, "  #1 PID "), headers.len());
+    assert_eq!(count(&details, "  #3 PID "), headers.len());
+    assert_eq!(count(&details, "  #4 PID "), 0, "--details 3");
+    assert!(details.contains("  #1 PID 823 firewalld\n    user:     root (uid 0)\n    command:  /usr/bin/python2 -Es /usr/sbin/firewalld --nofork --nopid\n"), "{details}");
+    assert_eq!(
+        count(&details, "  #2 PID 1205 unavailable (process ended)"),
+        headers.len()
+    );
+    assert!(details.ends_with("\n\n"));
+    assert!(
+        !incidents.contains("| recovered |") || !details.contains("recovered"),
+        "recovered lines go to incidents.log only"
+    );
+}
+
+#[test]
+fn sigterm_during_a_capture_stops_at_once_without_a_half_report() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = start(
+        &fake,
+        "echo started > \"$0.started\"; exec sleep 60",
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &[],
+    );
+    let marker = daemon._dir.path().join("ps.started");
+    daemon.wait_for("ps to start", |_| marker.exists());
+    let (status, took, daemon) = daemon.stop(libc::SIGTERM);
+    assert!(status.success());
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(daemon.read("incidents.log"), "");
+    assert_eq!(daemon.read("details.log"), "");
+}
+
+#[test]
+fn sigint_stops_too_and_sighup_is_harmless() {
+    let fake = FakeProc::new();
+    set_used(&fake, 10);
+    let mut daemon = start(
+        &fake,
+        &cat("psaux_jc-centos77_1.txt"),
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &[],
+    );
+    daemon.wait_for("start-up", |d| {
+        d.stderr_text().contains("reporting when above 80%")
+    });
+    daemon.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        daemon.child.try_wait().unwrap().is_none(),
+        "SIGHUP must not stop the daemon"
+    );
+    let (status, took, _) = daemon.stop(libc::SIGINT);
+    assert!(status.success() && took < Duration::from_secs(1));
+}
+
+#[test]
+fn a_hung_ps_is_killed_and_the_report_still_written() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = start(
+        &fake,
+        "exec sleep 60",
+        "exit 3",
+        &["--capture-timeout", "500ms"],
+    );
+    daemon.wait_for("a report", |d| d.read("incidents.log").ends_with("\n\n"));
+    let incidents = daemon.read("incidents.log");
+    assert!(incidents.contains("| CPU n/a |"), "{incidents}");
+    assert!(
+        incidents.contains("  (no top summary, CPU n/a: top failed (exit status: 3))\n"),
+        "{incidents}"
+    );
+    assert!(
+        incidents.contains("  (no process table: ps did not finish within 500ms and was killed)\n"),
+        "{incidents}"
+    );
+    // No sleep left behind: the whole process group was killed.
+    let (status, _, daemon) = daemon.stop(libc::SIGTERM);
+    assert!(status.success());
+    assert!(daemon.stderr_text().contains("ps did not finish"));
+}
+
+#[test]
+fn a_write_error_is_reported_and_the_loop_goes_on() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = start(
+        &fake,
+        &cat("psaux_jc-centos77_1.txt"),
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &[],
+    );
+    daemon.wait_for("start-up", |d| {
+        d.stderr_text().contains("reporting when above")
+    });
+    // Make incidents.log impossible to open: a directory in its place.
+    let incidents = daemon.logs.join("incidents.log");
+    std::fs::remove_file(&incidents).unwrap();
+    std::fs::create_dir(&incidents).unwrap();
+    daemon.wait_for("the write error", |d| {
+        d.stderr_text().contains("cannot write")
+    });
+    daemon.wait_for("details still written", |d| {
+        d.read("details.log").contains("| incident 1 |")
+    });
+    std::fs::remove_dir(&incidents).unwrap();
+    daemon.wait_for("the repeat lands once the file can be written", |d| {
+        d.read("incidents.log").contains("since first report")
+    });
+    let (status, _, _) = daemon.stop(libc::SIGTERM);
+    assert!(status.success());
+}
+
+#[test]
+fn start_up_errors_stop_with_a_clear_message() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+            .args(args)
+            .env_clear()
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = run(&[
+        "--log-dir",
+        not_a_dir.to_str().unwrap(),
+        "--proc-root",
+        fake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("memory-monitor: cannot use log directory") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    let (code, err) = run(&[
+        "--log-dir",
+        dir.path().to_str().unwrap(),
+        "--proc-root",
+        "/nonexistent",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("/nonexistent/meminfo") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    for (args, option) in [
+        (&["--threshold", "0"][..], "--threshold"),
+        (&["--threshold", "100"], "--threshold"),
+        (&["--threshold", "NaN"], "--threshold"),
+        (&["--interval", "0"], "--interval"),
+        (&["--sustain=-1s"], "--sustain"),
+        (&["--repeat", "soon"], "--repeat"),
+        (&["--details", "-1"], "--details"),
+        (&["snapshot", "--details", "x"], "--details"),
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(
+            err.contains(option) && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn options_come_from_the_environment() {
+    let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .env_clear()
+        .env("MEMORY_MONITOR_THRESHOLD", "101")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--threshold") && err.contains("(from MEMORY_MONITOR_THRESHOLD)"),
+        "{err}"
+    );
+
+    let fake = FakeProc::new();
+    set_used(&fake, 70);
+    let logs = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .env_clear()
+        .env("MEMORY_MONITOR_THRESHOLD", "65.5")
+        .env("MEMORY_MONITOR_SUSTAIN", "0")
+        .env("MEMORY_MONITOR_INTERVAL", "50ms")
+        .env("MEMORY_MONITOR_LOG_DIR", logs.path())
+        .env("MEMORY_MONITOR_PROC_ROOT", fake.path())
+        .env(
+            "MEMORY_MONITOR_PS_BIN",
+            fake_program(logs.path(), "ps", &cat("psaux_jc-centos77_1.txt")),
+        )
+        .env(
+            "MEMORY_MONITOR_TOP_BIN",
+            fake_program(logs.path(), "top", &cat("top_jc-ubuntu2010_1.txt")),
+        )
+        .env("MEMORY_MONITOR_DETAILS", "0")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = logs.path().join("incidents.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .ends_with("\n\n")
+    {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("| above 65.5% for 0s")
+    );
+    assert_eq!(
+        std::fs::read_to_string(logs.path().join("details.log")).unwrap(),
+        "",
+        "--details 0 writes no details"
+    );
+}
