@@ -1,0 +1,71 @@
+//! `snapshot` against this machine's real /proc, ps and top (procps must be installed).
+
+mod common;
+
+use std::process::Command;
+
+use regex::Regex;
+
+fn meminfo_used_percent() -> f64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let field = |name: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (field("MemTotal:") - field("MemAvailable:")) / field("MemTotal:") * 100.0
+}
+
+#[test]
+fn snapshot_of_this_machine() {
+    let before = pids_in_proc();
+    let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .args(["snapshot", "--details", "2"])
+        .env_remove("MEMORY_MONITOR_DETAILS")
+        .output()
+        .unwrap();
+    let after = pids_in_proc();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert_eq!(stderr, "", "a healthy machine gives no warnings");
+
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header = Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| snapshot \| RAM (\d+\.\d)% \(\S+ of \S+ [KMG]iB\) \| CPU (\d+\.\d)%$").unwrap();
+    let caps = header.captures(lines[0]).unwrap_or_else(|| panic!("header: {}", lines[0]));
+    let ram: f64 = caps[1].parse().unwrap();
+    assert!((ram - meminfo_used_percent()).abs() < 5.0, "RAM {ram}% vs meminfo");
+
+    assert!(lines[1].starts_with("  top - "), "{}", lines[1]);
+    let table_start = lines.iter().position(|l| l.starts_with("USER ")).unwrap();
+    assert!(lines[1..table_start].iter().all(|l| l.starts_with("  ")));
+    assert!(lines[1..table_start].iter().any(|l| l.contains("Cpu(s)")));
+    let table_end = table_start + lines[table_start..].iter().position(|l| l.is_empty()).unwrap();
+    let rows = common::check_table(&lines[table_start..table_end].join("\n"));
+
+    // The snapshot sees itself and PID 1, with their real commands.
+    let own = out_pid_row(&rows, std::process::id());
+    assert!(own.is_some(), "the test process is listed");
+    assert!(rows.iter().any(|(cells, _)| cells[1] == "1"));
+    // Every process that lived through the snapshot is in the table.
+    let listed: std::collections::HashSet<String> = rows.iter().map(|(cells, _)| cells[1].clone()).collect();
+    for pid in before.intersection(&after) {
+        assert!(listed.contains(pid), "PID {pid} is missing");
+    }
+
+    // Details of two processes follow, then a blank line ends the report.
+    assert_eq!(stdout.matches("\n  #").count(), 2);
+    assert!(stdout.contains("\n  #1 PID ") && stdout.contains("\n    cwd:      "));
+    assert!(stdout.ends_with("\n\n"));
+}
+
+fn out_pid_row(rows: &[(Vec<String>, String)], pid: u32) -> Option<&(Vec<String>, String)> {
+    rows.iter().find(|(cells, _)| cells[1] == pid.to_string())
+}
+
+fn pids_in_proc() -> std::collections::HashSet<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .collect()
+}
