@@ -12,7 +12,15 @@ use memory_monitor::capture::{Tools, run_ps_and_top};
 /// `idle` (iowait and steal count as busy, as in 100 − id).
 fn cpu_jiffies() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap();
-    let fields: Vec<u64> = stat.lines().next().unwrap().split_whitespace().skip(1).take(8).map(|f| f.parse().unwrap()).collect();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().unwrap())
+        .collect();
     let total: u64 = fields.iter().sum();
     (total - fields[3], total)
 }
@@ -32,7 +40,11 @@ fn one_busy_core_reads_near_the_truth() {
     };
     std::thread::sleep(Duration::from_millis(200));
 
-    let tools = Tools { ps_bin: "ps".into(), top_bin: "top".into(), timeout: Duration::from_secs(30) };
+    let tools = Tools {
+        ps_bin: "ps".into(),
+        top_bin: "top".into(),
+        timeout: Duration::from_secs(30),
+    };
     let mut readings = Vec::new();
     for _ in 0..3 {
         let (busy0, total0) = cpu_jiffies();
@@ -51,8 +63,14 @@ fn one_busy_core_reads_near_the_truth() {
 
     let one_core = 100.0 / cpus as f64;
     for &(figure, truth) in &readings {
-        assert!(truth >= one_core * 0.8, "the load did not take: {readings:?}");
-        assert!((figure - truth).abs() <= 15.0, "top said {figure:.1}%, /proc/stat {truth:.1}%: {readings:?}");
+        assert!(
+            truth >= one_core * 0.8,
+            "the load did not take: {readings:?}"
+        );
+        assert!(
+            (figure - truth).abs() <= 15.0,
+            "top said {figure:.1}%, /proc/stat {truth:.1}%: {readings:?}"
+        );
         // top -bn1 reads only 0 or 100 here; two frames must not.
         assert!(figure > 5.0 && (cpus == 1 || figure < 95.0), "{readings:?}");
     }

@@ -31,15 +31,24 @@ fn snapshot_of_this_machine() {
 
     let lines: Vec<&str> = stdout.lines().collect();
     let header = Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| snapshot \| RAM (\d+\.\d)% \(\S+ of \S+ [KMG]iB\) \| CPU (\d+\.\d)%$").unwrap();
-    let caps = header.captures(lines[0]).unwrap_or_else(|| panic!("header: {}", lines[0]));
+    let caps = header
+        .captures(lines[0])
+        .unwrap_or_else(|| panic!("header: {}", lines[0]));
     let ram: f64 = caps[1].parse().unwrap();
-    assert!((ram - meminfo_used_percent()).abs() < 5.0, "RAM {ram}% vs meminfo");
+    assert!(
+        (ram - meminfo_used_percent()).abs() < 5.0,
+        "RAM {ram}% vs meminfo"
+    );
 
     assert!(lines[1].starts_with("  top - "), "{}", lines[1]);
     let table_start = lines.iter().position(|l| l.starts_with("USER ")).unwrap();
     assert!(lines[1..table_start].iter().all(|l| l.starts_with("  ")));
     assert!(lines[1..table_start].iter().any(|l| l.contains("Cpu(s)")));
-    let table_end = table_start + lines[table_start..].iter().position(|l| l.is_empty()).unwrap();
+    let table_end = table_start
+        + lines[table_start..]
+            .iter()
+            .position(|l| l.is_empty())
+            .unwrap();
     let rows = common::check_table(&lines[table_start..table_end].join("\n"));
 
     // The snapshot sees itself and PID 1, with their real commands.
@@ -47,7 +56,8 @@ fn snapshot_of_this_machine() {
     assert!(own.is_some(), "the test process is listed");
     assert!(rows.iter().any(|(cells, _)| cells[1] == "1"));
     // Every process that lived through the snapshot is in the table.
-    let listed: std::collections::HashSet<String> = rows.iter().map(|(cells, _)| cells[1].clone()).collect();
+    let listed: std::collections::HashSet<String> =
+        rows.iter().map(|(cells, _)| cells[1].clone()).collect();
     for pid in before.intersection(&after) {
         assert!(listed.contains(pid), "PID {pid} is missing");
     }
