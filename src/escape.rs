@@ -6,17 +6,25 @@
 /// overrides that make a viewer show text other than what is there. Backslashes stay as they
 /// are: a literal `\x1b` in a command line is harmless text to a human reader.
 pub fn escape_into(out: &mut String, bytes: &[u8]) {
+    // Nearly every cell of a process table is printable ASCII: copy it whole.
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b))
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
+        out.push_str(text);
+        return;
+    }
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if is_unsafe(c) {
-                let mut utf8 = [0u8; 4];
-                for b in c.encode_utf8(&mut utf8).bytes() {
-                    push_hex(out, b);
-                }
-            } else {
-                out.push(c);
+        let mut rest = chunk.valid();
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+            let (safe, tail) = rest.split_at(at);
+            out.push_str(safe);
+            let mut utf8 = [0u8; 4];
+            for b in c.encode_utf8(&mut utf8).bytes() {
+                push_hex(out, b);
             }
+            rest = tail.get(c.len_utf8()..).unwrap_or_default();
         }
+        out.push_str(rest);
         for &b in chunk.invalid() {
             push_hex(out, b);
         }

@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// What one sample says, in KiB as the kernel reports it.
@@ -83,6 +84,11 @@ pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
         *slot = Some(
             parse_kb(rest.get(1..).unwrap_or_default()).ok_or(MeminfoError::Malformed(label))?,
         );
+        // MemTotal and MemAvailable are the first and third lines; the rest is read only on
+        // kernels without MemAvailable.
+        if fields.total.is_some() && fields.available.is_some() {
+            break;
+        }
     }
     let total = fields.total.ok_or(MeminfoError::Missing("MemTotal"))?;
     if total == 0 {
@@ -136,7 +142,7 @@ pub struct MeminfoReader {
 }
 
 /// Today's meminfo is about 1.5 KiB; the fields we need are in its first lines, so even a much
-/// longer future file is read far enough.
+/// longer future file, cut at this size, is read far enough.
 const BUFFER_SIZE: usize = 16 * 1024;
 
 impl MeminfoReader {
@@ -154,19 +160,16 @@ impl MeminfoReader {
         &self.path
     }
 
+    /// One `pread` from offset 0: procfs hands over the whole file in one read, and the buffer
+    /// is far larger than the file.
     pub fn sample(&mut self) -> Result<MemSample, MeminfoError> {
-        self.file
-            .seek(SeekFrom::Start(0))
-            .map_err(MeminfoError::Io)?;
-        let mut filled = 0;
-        while let Some(free) = self.buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
-            match self.file.read(free) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
+        let filled = loop {
+            match self.file.read_at(&mut self.buf, 0) {
+                Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(MeminfoError::Io(e)),
             }
-        }
+        };
         parse_meminfo(self.buf.get(..filled).unwrap_or_default())
     }
 }

@@ -18,10 +18,15 @@ pub const VSZ: usize = 4;
 pub const RSS: usize = 5;
 pub const COMMAND: usize = 10;
 
-/// One line of the table: every cell already escaped and normalised for the log.
+/// One line of the table: every cell already escaped and normalised for the log, kept in one
+/// string (a table of thousands of rows would otherwise be tens of thousands of allocations).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PsRow {
-    pub cells: [String; 11],
+    text: String,
+    /// Where each cell ends in `text`; cell `i` starts where cell `i - 1` ends.
+    ends: [u32; 11],
+    /// Whether `text` is all ASCII, so widths in characters are lengths in bytes.
+    ascii: bool,
     /// `None` for a thread row of `ps auxm`, whose PID is `-`.
     pub pid: Option<u32>,
     /// %MEM in tenths of a percent, exact, for sorting.
@@ -30,12 +35,52 @@ pub struct PsRow {
 }
 
 impl PsRow {
+    fn span(&self, column: usize) -> (usize, usize) {
+        let end_of = |i: usize| self.ends.get(i).map_or(0, |&end| end as usize);
+        let start = column.checked_sub(1).map_or(0, end_of);
+        (start, end_of(column).max(start))
+    }
+
+    pub fn cell(&self, column: usize) -> &str {
+        let (start, end) = self.span(column);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// The cell's width in characters, as the table aligns it.
+    pub fn cell_width(&self, column: usize) -> usize {
+        let (start, end) = self.span(column);
+        if self.ascii {
+            end - start
+        } else {
+            self.cell(column).chars().count()
+        }
+    }
+
+    pub fn cells(&self) -> [&str; 11] {
+        std::array::from_fn(|column| self.cell(column))
+    }
+
     pub fn user(&self) -> &str {
-        &self.cells[USER]
+        self.cell(USER)
     }
 
     pub fn command(&self) -> &str {
-        &self.cells[COMMAND]
+        self.cell(COMMAND)
+    }
+
+    /// Replaces one cell's text (already escaped); rare, so it simply rebuilds the row.
+    pub fn set_cell(&mut self, column: usize, value: &str) {
+        let mut cells = self.cells().map(str::to_owned);
+        if let Some(cell) = cells.get_mut(column) {
+            *cell = value.to_owned();
+        }
+        let mut text = String::with_capacity(cells.iter().map(String::len).sum());
+        for (end, cell) in self.ends.iter_mut().zip(&cells) {
+            text.push_str(cell);
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        self.ascii = text.is_ascii();
+        self.text = text;
     }
 }
 
@@ -97,7 +142,11 @@ pub fn parse(output: &[u8]) -> Result<PsTable, PsError> {
     let (_, header) = lines.next().ok_or(PsError::Empty)?;
     check_header(header)?;
 
-    let mut table = PsTable::default();
+    let rows = output.iter().filter(|&&b| b == b'\n').count();
+    let mut table = PsTable {
+        processes: Vec::with_capacity(rows),
+        odd_lines: Vec::new(),
+    };
     for (line_number, line) in lines {
         match parse_row(line) {
             Some(row) if row.pid.is_none() && table.processes.last().is_some() => {
@@ -173,20 +222,31 @@ fn parse_row(line: &[u8]) -> Option<PsRow> {
         Some(p) => Some(u32::try_from(p).ok()?),
         None => None,
     };
+    // A row of printable ASCII, nearly every row, is copied as it is and checked as UTF-8 once.
+    let plain = line.iter().all(|&b| (0x20..0x7f).contains(&b));
+    let mut bytes = Vec::with_capacity(line.len() + 4);
+    let mut ends = [0; 11];
+    for (column, raw) in [
+        user, pid, cpu, mem, vsz, rss, tty, stat, start, time, command,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        match (column, cpu_tenths, mem_tenths) {
+            (CPU, Some(tenths), _) | (MEM, _, Some(tenths)) => push_tenths(&mut bytes, tenths),
+            _ if plain => bytes.extend_from_slice(raw),
+            _ => bytes.extend_from_slice(escape(raw).as_bytes()),
+        }
+        if let Some(end) = ends.get_mut(column) {
+            // A line longer than 4 GiB is not a ps row.
+            *end = u32::try_from(bytes.len()).ok()?;
+        }
+    }
+    let text = String::from_utf8(bytes).ok()?;
     Some(PsRow {
-        cells: [
-            escape(user),
-            escape(pid),
-            cpu_tenths.map_or_else(|| "-".into(), format_tenths),
-            mem_tenths.map_or_else(|| "-".into(), format_tenths),
-            escape(vsz),
-            escape(rss),
-            escape(tty),
-            escape(stat),
-            escape(start),
-            escape(time),
-            escape(command),
-        ],
+        ascii: text.is_ascii(),
+        text,
+        ends,
         pid: pid_value,
         mem_tenths,
         rss_kib,
@@ -243,9 +303,25 @@ pub fn parse_tenths(field: &[u8]) -> Option<u64> {
         .checked_add(first + u64::from(round_up))
 }
 
-/// Tenths back to text with exactly one decimal: `109` → `109.0`.
-pub fn format_tenths(tenths: u64) -> String {
-    format!("{}.{}", tenths / 10, tenths % 10)
+/// Tenths back to text with exactly one decimal: `1090` → `109.0`.
+fn push_tenths(out: &mut Vec<u8>, tenths: u64) {
+    // By hand: the formatting machinery costs more than the rest of a row's parse.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut whole = tenths / 10;
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (whole % 10) as u8;
+        }
+        whole /= 10;
+        if whole == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+    out.push(b'.');
+    out.push(b'0' + (tenths % 10) as u8);
 }
 
 #[cfg(test)]
@@ -279,10 +355,10 @@ mod tests {
         let r = one(
             "user_01   2713  2.4 19.2 12508144 3077224 ?    Sl   Nov21 533:33 /usr/lib64/firefox/firefox",
         );
-        assert_eq!(r.cells[VSZ], "12508144");
-        assert_eq!(r.cells[RSS], "3077224");
-        assert_eq!(r.cells[6], "?");
-        assert_eq!(r.cells[9], "533:33");
+        assert_eq!(r.cell(VSZ), "12508144");
+        assert_eq!(r.cell(RSS), "3077224");
+        assert_eq!(r.cell(6), "?");
+        assert_eq!(r.cell(9), "533:33");
         assert_eq!(r.rss_kib, Some(3_077_224));
         assert_eq!(r.mem_tenths, Some(192));
     }
@@ -290,10 +366,7 @@ mod tests {
     #[test]
     fn percentages_always_get_one_decimal() {
         let r = one("root  1 109  0 1 1 ? R 10:00 1:00 burn");
-        assert_eq!(
-            (r.cells[CPU].as_str(), r.cells[MEM].as_str()),
-            ("109.0", "0.0")
-        );
+        assert_eq!((r.cell(CPU), r.cell(MEM)), ("109.0", "0.0"));
         assert_eq!(parse_tenths(b"0,5"), Some(5));
         assert_eq!(parse_tenths(b"12.34"), Some(123));
         assert_eq!(parse_tenths(b"12.35"), Some(124));
@@ -317,7 +390,7 @@ mod tests {
         let t = parse(&input).unwrap();
         let r = &t.processes[0].row;
         assert_eq!(r.user(), "ev\\x1bl");
-        assert_eq!(r.cells[6], "pts/\\x07");
+        assert_eq!(r.cell(6), "pts/\\x07");
         assert_eq!(r.command(), "a\\x0db\\x1b[2J\\xff\\x092");
     }
 
@@ -333,7 +406,7 @@ mod tests {
         let t = parse(input.as_bytes()).unwrap();
         let threads: Vec<usize> = t.processes.iter().map(|p| p.threads.len()).collect();
         assert_eq!(threads, vec![1, 2]);
-        assert_eq!(t.processes[1].threads[0].cells[MEM], "-");
+        assert_eq!(t.processes[1].threads[0].cell(MEM), "-");
     }
 
     #[test]

@@ -92,7 +92,8 @@ pub fn recovered_line(time: &DateTime<FixedOffset>, mem: &MemSample, high_for: D
 /// One report of incidents.log (or the first part of a snapshot): header, top's summary
 /// indented, the table, a blank line.
 pub fn render_incident(header: &str, incident: &Incident) -> String {
-    let mut out = String::with_capacity(256 * (incident.process_count() + 8));
+    // The table reserves its own room; this is for the header and top's lines.
+    let mut out = String::with_capacity(header.len() + 1024);
     out.push_str(header);
     out.push('\n');
     match &incident.top {

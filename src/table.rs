@@ -38,17 +38,26 @@ pub fn render(table: &PsTable, out: &mut String) {
             .iter()
             .flat_map(|p| std::iter::once(&p.row).chain(&p.threads))
     };
-
-    let mut widths = COLUMNS.map(|c| c.len());
+    let mut widths = COLUMNS.map(str::len);
+    let mut commands = 0;
     for row in rows() {
-        for (width, cell) in widths.iter_mut().zip(&row.cells) {
-            *width = (*width).max(char_width(cell));
+        for (column, widest) in widths.iter_mut().enumerate() {
+            *widest = (*widest).max(row.cell_width(column));
         }
+        commands += row.command().len();
     }
-    out.reserve(widths.iter().sum::<usize>() * (table.processes.len() + 1));
-    push_line(out, &COLUMNS, &widths);
+    // Reserved up front: growing a string of megabytes by doubling copies it again and again.
+    let fixed_part: usize = widths.iter().take(COMMAND).sum::<usize>() + COMMAND + 1;
+    out.reserve(fixed_part * (table.processes.len() + 1) + commands + COLUMNS[COMMAND].len());
+
+    push_line(out, COLUMNS, COLUMNS.map(str::len), &widths);
     for row in rows() {
-        push_line(out, &row.cells, &widths);
+        push_line(
+            out,
+            row.cells(),
+            std::array::from_fn(|column| row.cell_width(column)),
+            &widths,
+        );
     }
     for odd in &table.odd_lines {
         out.push_str(&format!(
@@ -58,31 +67,23 @@ pub fn render(table: &PsTable, out: &mut String) {
     }
 }
 
-fn char_width(cell: &str) -> usize {
-    if cell.is_ascii() {
-        cell.len()
-    } else {
-        cell.chars().count()
-    }
-}
-
-fn push_line<S: AsRef<str>>(out: &mut String, cells: &[S; 11], widths: &[usize; 11]) {
+fn push_line(out: &mut String, cells: [&str; 11], cell_widths: [usize; 11], widths: &[usize; 11]) {
     let line_start = out.len();
-    for (column, cell) in cells.iter().enumerate() {
-        let cell = cell.as_ref();
+    for (column, ((cell, width), cell_width)) in
+        cells.iter().zip(widths).zip(cell_widths).enumerate()
+    {
         if column > 0 {
             out.push(' ');
         }
-        let width = widths.get(column).copied().unwrap_or(0);
-        let pad = width.saturating_sub(char_width(cell));
+        let pad = width.saturating_sub(cell_width);
         if column == COMMAND {
             out.push_str(cell);
         } else if RIGHT_ALIGNED.get(column).copied().unwrap_or(false) {
-            out.extend(std::iter::repeat_n(' ', pad));
+            push_spaces(out, pad);
             out.push_str(cell);
         } else {
             out.push_str(cell);
-            out.extend(std::iter::repeat_n(' ', pad));
+            push_spaces(out, pad);
         }
     }
     // Only an empty COMMAND leaves blanks at the end.
@@ -91,6 +92,15 @@ fn push_line<S: AsRef<str>>(out: &mut String, cells: &[S; 11], widths: &[usize; 
         .map_or(0, |line| line.trim_end_matches(' ').len());
     out.truncate(line_start + kept);
     out.push('\n');
+}
+
+fn push_spaces(out: &mut String, mut count: usize) {
+    const SPACES: &str = "                                ";
+    while count > 0 {
+        let now = count.min(SPACES.len());
+        out.push_str(SPACES.get(..now).unwrap_or_default());
+        count -= now;
+    }
 }
 
 #[cfg(test)]

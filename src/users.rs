@@ -73,10 +73,10 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
             let full = full.clone();
             for thread in &mut process.threads {
                 if thread.user() == row.user() {
-                    thread.cells[crate::ps::USER] = full.clone();
+                    thread.set_cell(crate::ps::USER, &full);
                 }
             }
-            row.cells[crate::ps::USER] = full;
+            row.set_cell(crate::ps::USER, &full);
         }
     }
 }
