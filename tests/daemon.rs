@@ -14,7 +14,7 @@ struct Daemon {
     child: Child,
     logs: PathBuf,
     stderr: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 const MIB: u64 = 1024;
@@ -60,7 +60,7 @@ fn start(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Daem
         child: command.spawn().unwrap(),
         logs,
         stderr,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -103,6 +103,28 @@ impl Daemon {
     fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
+}
+
+/// A daemon whose ps and top print ordinary corpus samples, once it has started.
+fn start_ordinary(fake: &FakeProc) -> Daemon {
+    let mut daemon = start(
+        fake,
+        &cat("psaux_jc-centos77_1.txt"),
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &[],
+    );
+    daemon.wait_for("start-up", |d| {
+        d.stderr_text().contains("reporting when above")
+    });
+    daemon
+}
+
+/// Whether a process with exactly this command line exists.
+fn running(cmdline: &[u8]) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == cmdline))
 }
 
 fn cat(file: &str) -> String {
@@ -284,7 +306,7 @@ fn sigterm_during_a_capture_stops_at_once_without_a_half_report() {
         &cat("top_jc-ubuntu2010_1.txt"),
         &[],
     );
-    let marker = daemon._dir.path().join("ps.started");
+    let marker = daemon.dir.path().join("ps.started");
     daemon.wait_for("ps to start", |_| marker.exists());
     let (status, took, daemon) = daemon.stop(libc::SIGTERM);
     assert!(status.success());
@@ -297,15 +319,7 @@ fn sigterm_during_a_capture_stops_at_once_without_a_half_report() {
 fn sigint_stops_too_and_sighup_is_harmless() {
     let fake = FakeProc::new();
     set_used(&fake, 10);
-    let mut daemon = start(
-        &fake,
-        &cat("psaux_jc-centos77_1.txt"),
-        &cat("top_jc-ubuntu2010_1.txt"),
-        &[],
-    );
-    daemon.wait_for("start-up", |d| {
-        d.stderr_text().contains("reporting when above 80%")
-    });
+    let mut daemon = start_ordinary(&fake);
     daemon.signal(libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(200));
     assert!(
@@ -320,9 +334,10 @@ fn sigint_stops_too_and_sighup_is_harmless() {
 fn a_hung_ps_is_killed_and_the_report_still_written() {
     let fake = FakeProc::new();
     set_used(&fake, 95);
+    // The sleep is a grandchild holding ps's stdout: only killing the group ends it.
     let mut daemon = start(
         &fake,
-        "exec sleep 60",
+        "sleep 61 & wait",
         "exit 3",
         &["--capture-timeout", "500ms"],
     );
@@ -337,7 +352,10 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
         incidents.contains("  (no process table: ps did not finish within 500ms and was killed)\n"),
         "{incidents}"
     );
-    // No sleep left behind: the whole process group was killed.
+    assert!(
+        !running(b"sleep\x0061\x00"),
+        "the whole process group was killed"
+    );
     let (status, _, daemon) = daemon.stop(libc::SIGTERM);
     assert!(status.success());
     assert!(daemon.stderr_text().contains("ps did not finish"));
@@ -347,15 +365,7 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
 fn a_write_error_is_reported_and_the_loop_goes_on() {
     let fake = FakeProc::new();
     set_used(&fake, 95);
-    let mut daemon = start(
-        &fake,
-        &cat("psaux_jc-centos77_1.txt"),
-        &cat("top_jc-ubuntu2010_1.txt"),
-        &[],
-    );
-    daemon.wait_for("start-up", |d| {
-        d.stderr_text().contains("reporting when above")
-    });
+    let mut daemon = start_ordinary(&fake);
     // Make incidents.log impossible to open: a directory in its place.
     let incidents = daemon.logs.join("incidents.log");
     std::fs::remove_file(&incidents).unwrap();

@@ -1,0 +1,155 @@
+//! `memory-monitor snapshot` with fake ps and top: what reaches stdout, stderr and the exit code.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{FakeProc, corpus_dir, fake_program};
+
+fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Output {
+    let bin = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .arg("snapshot")
+        .arg("--proc-root")
+        .arg(fake.path())
+        .arg("--ps-bin")
+        .arg(fake_program(bin.path(), "ps", ps_body))
+        .arg("--top-bin")
+        .arg(fake_program(bin.path(), "top", top_body))
+        .args(extra)
+        .env_clear()
+        .env("TZ", "UTC")
+        .output()
+        .unwrap()
+}
+
+fn cat(file: &str) -> String {
+    format!("exec cat '{}'", corpus_dir().join(file).display())
+}
+
+#[test]
+fn prints_header_summary_table_and_details() {
+    let fake = FakeProc::new();
+    fake.set_meminfo(2_000_000, 500_000);
+    let out = snapshot(
+        &fake,
+        &cat("psaux_insights-core-auxww_2.txt"),
+        &cat("top_moler-debian-kib-batch_1.txt"),
+        &["--details", "2"],
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(" | snapshot | RAM 75.0% (1.43 of 1.91 GiB) | CPU 8.5%"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "  top - 13:57:54 up 3 days,  7:59,  1 user,  load average: 0.14, 0.13, 0.14"
+    );
+    assert!(lines[6].starts_with("USER "));
+    common::check_table(&lines[6..14].join("\n"));
+    assert_eq!(lines[14], "", "a blank line after the table");
+    assert_eq!(lines[15], "  #1 PID 2713 unavailable (process ended)");
+    assert_eq!(stdout.matches("\n  #").count(), 2);
+    assert!(stdout.ends_with("\n\n"));
+}
+
+#[test]
+fn details_zero_prints_none() {
+    let fake = FakeProc::new();
+    let out = snapshot(
+        &fake,
+        &cat("psaux_jc-centos77_1.txt"),
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &["--details", "0"],
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("  #1 PID"));
+    let table_start = stdout.find("\nUSER ").unwrap() + 1;
+    let table = stdout[table_start..]
+        .strip_suffix("\n\n")
+        .expect("the table, then one blank line");
+    assert_eq!(
+        common::check_table(table).len(),
+        110,
+        "the table is all that follows the summary"
+    );
+}
+
+#[test]
+fn a_failing_ps_or_a_foreign_ps_is_an_error() {
+    let fake = FakeProc::new();
+    for (ps_body, expected) in [
+        (
+            "echo 'ps: fatal: bad things' >&2; exit 1",
+            "ps failed (exit status: 1): ps: fatal: bad things",
+        ),
+        (&cat("psaux_jc-macos1014-bsd_1.txt") as &str, "BSD or macOS"),
+        (
+            "printf 'PID   USER     TIME  COMMAND\\n    1 root      0:01 init\\n'",
+            "busybox",
+        ),
+        ("exit 0", "ps printed nothing"),
+    ] {
+        let out = snapshot(&fake, ps_body, &cat("top_jc-ubuntu2010_1.txt"), &[]);
+        assert_eq!(out.status.code(), Some(1), "{ps_body}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with("memory-monitor: ")
+                && stderr.contains(expected)
+                && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+    }
+    let missing = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .args(["snapshot", "--ps-bin", "/nonexistent/ps", "--proc-root"])
+        .arg(fake.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8(missing.stderr)
+            .unwrap()
+            .contains("could not run ps (/nonexistent/ps)")
+    );
+}
+
+#[test]
+fn an_odd_top_only_makes_the_cpu_unknown() {
+    let fake = FakeProc::new();
+    for top_body in [
+        "exit 1",
+        "echo 'CPU:  0% usr  0% sys'",
+        "printf 'top - x\\n%%Cpu(s): garbage\\n'",
+        "exec /nonexistent",
+    ] {
+        let out = snapshot(
+            &fake,
+            &cat("psaux_jc-centos77_1.txt"),
+            top_body,
+            &["--details", "0"],
+        );
+        assert!(out.status.success(), "{top_body}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.lines().next().unwrap().ends_with("| CPU n/a"),
+            "{top_body}: {stdout}"
+        );
+        assert!(
+            stdout.lines().nth(1).unwrap().starts_with("  "),
+            "one indented line says why"
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with("memory-monitor: CPU n/a: ") && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+    }
+}
