@@ -54,10 +54,15 @@ pub fn run_ps_and_top(
     loop {
         ps.poll(deadline, tools.timeout);
         top.poll(deadline, tools.timeout);
-        if let (Some(ps), Some(top)) = (&ps.result, &top.result) {
+        if ps.result.is_some() && top.result.is_some() {
+            let take = |child: Child| {
+                child
+                    .result
+                    .unwrap_or_else(|| Err(format!("{} gave no result", child.name)))
+            };
             return Ok(Outputs {
-                ps: ps.clone(),
-                top: top.clone(),
+                ps: take(ps),
+                top: take(top),
                 own_pids,
             });
         }
@@ -115,7 +120,11 @@ impl Child {
         let Some(handle) = &self.handle else { return };
         match handle.try_wait() {
             Ok(Some(output)) if output.status.success() => {
-                self.result = Some(Ok(output.stdout.clone()))
+                // Finished: the handle gives its output up without copying it.
+                self.result = self
+                    .handle
+                    .take()
+                    .map(|h| h.into_output().map(|o| o.stdout).map_err(|e| e.to_string()));
             }
             Ok(Some(output)) => {
                 let stderr = output

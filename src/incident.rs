@@ -34,10 +34,6 @@ impl Incident {
             .ok()
             .and_then(|summary| summary.cpu_busy.as_ref().ok().copied())
     }
-
-    pub fn process_count(&self) -> usize {
-        self.ps.as_ref().map_or(0, |table| table.processes.len())
-    }
 }
 
 pub fn collect(
