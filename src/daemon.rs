@@ -205,14 +205,17 @@ impl Writer<'_> {
             text.push('\n');
             self.append(LogFile::Details, &text);
         }
-        for problem in incident
-            .top
-            .as_ref()
-            .err()
-            .into_iter()
-            .chain(incident.ps.as_ref().err())
-        {
-            eprintln!("memory-monitor: incident {}: {problem}", report.incident);
+        if let Some(why) = incident.cpu_problem() {
+            eprintln!(
+                "memory-monitor: incident {}: CPU n/a: {why}",
+                report.incident
+            );
+        }
+        if let Err(why) = &incident.ps {
+            eprintln!(
+                "memory-monitor: incident {}: no process table: {why}",
+                report.incident
+            );
         }
     }
 

@@ -34,6 +34,14 @@ impl Incident {
             .ok()
             .and_then(|summary| summary.cpu_busy.as_ref().ok().copied())
     }
+
+    /// Why the header says `CPU n/a`, if it does.
+    pub fn cpu_problem(&self) -> Option<String> {
+        match &self.top {
+            Ok(summary) => summary.cpu_busy.as_ref().err().map(ToString::to_string),
+            Err(why) => Some(why.clone()),
+        }
+    }
 }
 
 pub fn collect(

@@ -235,11 +235,7 @@ fn snapshot(args: CaptureArgs) -> Result<(), String> {
         details::render(&incident.details, &now, &mut text);
         text.push('\n');
     }
-    if let Ok(summary) = &incident.top {
-        if let Err(why) = &summary.cpu_busy {
-            eprintln!("memory-monitor: CPU n/a: {why}");
-        }
-    } else if let Err(why) = &incident.top {
+    if let Some(why) = incident.cpu_problem() {
         eprintln!("memory-monitor: CPU n/a: {why}");
     }
     match std::io::stdout().lock().write_all(text.as_bytes()) {
