@@ -1,0 +1,210 @@
+#!/bin/bash
+# Install memory-monitor as a systemd service. See --help.
+set -eu
+
+NAME=memory-monitor
+BIN_DEST=/usr/local/bin/$NAME
+UNIT_DEST=/etc/systemd/system/$NAME.service
+DEFAULT_DEST=/etc/default/$NAME
+LOGROTATE_DEST=/etc/logrotate.d/$NAME
+LOG_DIR=/var/log/$NAME
+SVC_USER=$NAME
+
+usage() {
+    cat <<EOF
+Usage: sudo ./install.sh [--binary PATH]
+
+Installs memory-monitor as a systemd service:
+  $BIN_DEST              the program
+  $UNIT_DEST   the service (runs as system user '$SVC_USER')
+  $DEFAULT_DEST              its settings (written only if missing)
+  $LOGROTATE_DEST           weekly or at 1 MiB, 8 kept, compressed
+and starts it. Running it again (e.g. with a newer binary) replaces the
+program, the unit and the logrotate file and restarts the service; an
+existing $DEFAULT_DEST is never overwritten.
+
+Where the program comes from, first match wins:
+  --binary PATH      a prebuilt memory-monitor binary
+  ./memory-monitor   a binary next to this script (release tarball)
+  cargo              'cargo build --release' in this source checkout, run as
+                     the checkout's owner (needs a current Rust from rustup)
+
+Options:
+  --binary PATH   install this binary instead of building one
+  -h, --help      show this help
+
+Remove it again with: sudo ./uninstall.sh [--purge]
+EOF
+}
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+
+binary=
+while [ $# -gt 0 ]; do
+    case $1 in
+        -h|--help) usage; exit 0 ;;
+        --binary)
+            [ $# -ge 2 ] || die "--binary needs a path (see --help)"
+            binary=$2; shift 2 ;;
+        --binary=*) binary=${1#--binary=}; shift ;;
+        *) die "unknown argument: $1 (see --help)" ;;
+    esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+    die "must be run as root, e.g.: sudo $0${binary:+ --binary $binary}"
+fi
+
+script_dir=$(cd "$(dirname "$0")" && pwd)
+dist=$script_dir/dist
+for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate; do
+    [ -f "$dist/$f" ] || die "missing $dist/$f: run install.sh from a full source checkout or release tarball"
+done
+
+no_binary_help() {
+    cat >&2 <<EOF
+install.sh: error: $1
+There is no memory-monitor binary to install. Either:
+  - build it: install a current Rust toolchain with rustup (https://rustup.rs),
+    then run 'sudo ./install.sh' again in the source checkout. Debian's own
+    rustc/cargo packages are too old for the clap 4 command-line library;
+  - or download a release tarball for this machine ($(uname -m)), unpack it
+    and run 'sudo ./install.sh' inside it (it ships the binary next to the script);
+  - or pass a binary built elsewhere: sudo ./install.sh --binary PATH
+EOF
+    exit 1
+}
+
+# find the cargo of the user who owns the checkout (sudo resets PATH)
+find_cargo() {
+    home=$1
+    if [ "$owner" = root ] && command -v cargo >/dev/null 2>&1; then
+        command -v cargo; return 0
+    fi
+    if [ -x "$home/.cargo/bin/cargo" ]; then
+        printf '%s\n' "$home/.cargo/bin/cargo"; return 0
+    fi
+    command -v cargo 2>/dev/null || return 1
+}
+
+as_owner() {  # run a command as the checkout's owner, with their cargo first in PATH
+    runuser -u "$owner" -- env HOME="$home" PATH="$(dirname "$cargo"):$PATH" "$@"
+}
+
+build_with_cargo() {
+    owner=$(stat -c %U "$script_dir")
+    home=$(getent passwd "$owner" | cut -d: -f6)
+    [ -n "$home" ] || home=/root
+    cargo=$(find_cargo "$home") || no_binary_help "cargo was not found (looked in PATH and $home/.cargo/bin)."
+    version=$(as_owner "$cargo" --version 2>/dev/null) \
+        || no_binary_help "$cargo does not work for user $owner (a rustup without a default toolchain?)."
+    minor=$(printf '%s\n' "$version" | sed -n 's/^cargo 1\.\([0-9][0-9]*\).*/\1/p')
+    if [ -n "$minor" ] && [ "$minor" -lt 74 ]; then
+        no_binary_help "$cargo is too old ($version); clap 4 needs Rust 1.74 or newer."
+    fi
+    say "Building the release binary with $version as user $owner (this can take a few minutes on a Pi)..."
+    target_dir=${CARGO_TARGET_DIR:-$script_dir/target}
+    lock=
+    [ -f "$script_dir/Cargo.lock" ] && lock=--locked
+    # shellcheck disable=SC2086 # $lock is empty or one word
+    if ! (cd "$script_dir" && as_owner env CARGO_TARGET_DIR="$target_dir" "$cargo" build --release $lock); then
+        die "cargo build failed. If it complains about the Rust version, Debian's rustc is too old: use rustup (https://rustup.rs) or a release tarball."
+    fi
+    binary=$target_dir/release/$NAME
+}
+
+if [ -n "$binary" ]; then
+    source_desc="--binary $binary"
+elif [ -f "$script_dir/$NAME" ] && [ -x "$script_dir/$NAME" ]; then
+    binary=$script_dir/$NAME
+    source_desc="the binary next to install.sh"
+elif [ -f "$script_dir/Cargo.toml" ]; then
+    build_with_cargo
+    source_desc="cargo build --release"
+else
+    no_binary_help "no --binary given, no $script_dir/$NAME, and no Cargo.toml to build from."
+fi
+
+case $binary in /*) ;; *) binary=$(pwd)/$binary ;; esac
+[ -f "$binary" ] || die "$binary does not exist or is not a file"
+[ -x "$binary" ] || die "$binary is not executable"
+if ! bin_version=$("$binary" --version 2>&1); then
+    die "$binary does not run on this machine ($(uname -m)): $bin_version"
+fi
+
+for tool in ps top; do
+    command -v "$tool" >/dev/null 2>&1 \
+        || say "warning: '$tool' not found; memory-monitor needs it: apt-get install procps"
+done
+command -v logrotate >/dev/null 2>&1 \
+    || say "warning: logrotate is not installed, so $LOG_DIR will grow: apt-get install logrotate"
+
+# --- system user: no login shell, no home
+if getent passwd "$SVC_USER" >/dev/null; then
+    say "system user $SVC_USER: exists"
+else
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "memory-monitor daemon" "$SVC_USER"
+    say "system user $SVC_USER: created"
+fi
+
+# --- binary: copy next to the target, then rename, so a running old binary
+# is replaced atomically (no "Text file busy")
+if [ "$binary" -ef "$BIN_DEST" ]; then
+    say "$BIN_DEST: already the given binary"
+else
+    install -m 0755 -o root -g root "$binary" "$BIN_DEST.new"
+    mv -f "$BIN_DEST.new" "$BIN_DEST"
+    say "$BIN_DEST: installed from $source_desc ($bin_version)"
+fi
+
+install -m 0644 -o root -g root "$dist/memory-monitor.service" "$UNIT_DEST"
+say "$UNIT_DEST: written"
+
+if [ -e "$DEFAULT_DEST" ]; then
+    say "$DEFAULT_DEST: kept (existing settings are never overwritten)"
+else
+    install -m 0644 -o root -g root "$dist/memory-monitor.default" "$DEFAULT_DEST"
+    say "$DEFAULT_DEST: written (all options at their defaults, commented out)"
+fi
+
+mkdir -p "$(dirname "$LOGROTATE_DEST")"
+install -m 0644 -o root -g root "$dist/memory-monitor.logrotate" "$LOGROTATE_DEST"
+say "$LOGROTATE_DEST: written"
+
+# --- service
+if [ ! -d /run/systemd/system ]; then
+    say "warning: systemd is not running here, so the service was not started."
+    say "On the next boot with systemd run: systemctl enable --now $NAME"
+    exit 0
+fi
+systemctl daemon-reload
+systemctl enable --quiet "$NAME.service"
+systemctl restart "$NAME.service"
+
+# Type=exec returns once the program runs; give it a moment to fail its start checks
+state=
+i=0
+while [ $i -lt 10 ]; do
+    sleep 0.3
+    state=$(systemctl is-active "$NAME.service" || true)
+    [ "$state" = active ] || break
+    i=$((i + 1))
+done
+if [ "$state" != active ] || [ "$(systemctl show -p NRestarts --value "$NAME.service")" != 0 ]; then
+    systemctl --no-pager status "$NAME.service" >&2 || true
+    die "the service did not stay up (state: $state); see: journalctl -u $NAME"
+fi
+
+cat <<EOF
+
+memory-monitor is installed, enabled and running ($bin_version).
+  Reports:   $LOG_DIR/incidents.log and $LOG_DIR/details.log
+             (only root and group $SVC_USER can read them)
+  Settings:  $DEFAULT_DEST, then: sudo systemctl restart $NAME
+  Check:     systemctl status $NAME
+             journalctl -u $NAME
+             sudo memory-monitor snapshot     (one report, now, to the terminal)
+  Remove:    sudo ./uninstall.sh   (keeps logs, settings, user; --purge removes them)
+EOF

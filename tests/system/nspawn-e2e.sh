@@ -1,0 +1,468 @@
+#!/bin/bash
+# End-to-end test of install.sh, uninstall.sh and memory-monitor.service in a
+# booted Debian 12 container (systemd-nspawn), on a host whose PID 1 need not
+# be systemd (no machined, no system bus).
+#
+# Usage: sudo ./e2e-nspawn.sh BINARY PROJECT_DIR
+#   BINARY       the memory-monitor binary to install (--binary)
+#   PROJECT_DIR  a checkout holding install.sh, uninstall.sh and dist/
+# Environment:
+#   MM_E2E_CACHE=/var/cache/memory-monitor-ci  where the debootstrap root is cached
+#   MM_E2E_MIRROR=http://deb.debian.org/debian
+#   MM_E2E_REFRESH=1   rebuild the cached root (it is rebuilt anyway after 30 days)
+#   MM_E2E_KEEP=1      keep the work directory (container root, console logs)
+# Host needs: debootstrap, systemd-container, util-linux (nsenter); shellcheck optional.
+# Prints PASS:/FAIL: lines and ends with 'N passed, N failed'; exits 1 on any failure.
+# Commands for the container are single-quoted on purpose: they expand in there.
+# shellcheck disable=SC2016
+set -eu
+
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+case ${1:-} in -h|--help) usage; exit 0 ;; esac
+[ $# -eq 2 ] || { usage >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "e2e-nspawn.sh: must be run as root" >&2; exit 2; }
+
+BINARY=$(realpath "$1")
+PROJECT=$(realpath "$2")
+[ -x "$BINARY" ] || { echo "e2e-nspawn.sh: $BINARY is not an executable file" >&2; exit 2; }
+for f in install.sh uninstall.sh dist/memory-monitor.service; do
+    [ -f "$PROJECT/$f" ] || { echo "e2e-nspawn.sh: $PROJECT/$f is missing" >&2; exit 2; }
+done
+for tool in debootstrap systemd-nspawn nsenter; do
+    command -v "$tool" >/dev/null || {
+        echo "e2e-nspawn.sh: $tool not found: apt-get install -y --no-install-recommends debootstrap systemd-container" >&2
+        exit 2
+    }
+done
+
+CACHE=${MM_E2E_CACHE:-/var/cache/memory-monitor-ci}
+MIRROR=${MM_E2E_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate
+ROOTFS=$CACHE/$SUITE-rootfs
+CACHE_KEY="$SUITE minbase $PACKAGES v1"
+MACHINE=mm-e2e-$$
+CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+PASSED=0 FAILED=0
+WORK='' NSPAWN_PID='' CT_PID='' BOOTS=0
+T0=$(date +%s.%N)
+
+# ---------------------------------------------------------------- helpers
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+note() { printf '       %s\n' "$*"; }
+timing() { printf 'TIME: %-34s %5ss\n' "$1" "$(since "$2")"; }
+pass() { PASSED=$((PASSED + 1)); printf 'PASS: %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAIL: %s\n' "$*"; }
+check() {  # check NAME CMD... : PASS if CMD succeeds
+    local name=$1; shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+fatal() { fail "$*"; echo "aborting" >&2; exit 1; }
+
+# run a command inside the container (all namespaces of its PID 1, its root and cwd)
+in_ct() {
+    nsenter -t "$CT_PID" -m -u -i -n -p -C -r -w -- \
+        env -i PATH="$CT_PATH" LANG=C.UTF-8 TERM=dumb "$@"
+}
+ct_sh() { in_ct sh -c "$1"; }
+# run in the container, output to $WORK/NAME.out; the output is echoed indented on failure
+ct_run() {  # ct_run NAME CMD... ; sets RC
+    local name=$1; shift
+    RC=0
+    in_ct "$@" >"$WORK/$name.out" 2>&1 || RC=$?
+}
+out() { cat "$WORK/$1.out"; }
+show() { sed 's/^/       | /' "$WORK/$1.out" | tail -n "${2:-25}"; }
+
+wait_for() {  # wait_for SECONDS CMD... : poll every 0.5 s
+    local deadline
+    deadline=$(awk -v t="$1" -v n="$(now)" 'BEGIN { printf "%d", n + t }'); shift
+    while :; do
+        if "$@" 2>/dev/null; then return 0; fi
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.5
+    done
+}
+alive() {  # a child that exited stays a zombie until waited for
+    local s
+    s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$s" ] && [ "$s" != Z ]
+}
+
+svc() { in_ct systemctl show -p "$1" --value memory-monitor.service; }
+logs_cat() {  # every incidents.log or details.log generation, oldest first
+    ct_sh "cd /var/log/memory-monitor && for f in \$(ls -1 $1.log* 2>/dev/null | sort -t. -k3,3nr); do zcat -f \"\$f\"; done"
+}
+score_of() { sed -n 's/.*Overall exposure level for .*: \([0-9][0-9.]*\).*/\1/p'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+
+# ---------------------------------------------------------------- container life cycle
+build_rootfs() {
+    local t tmp
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/lock"
+    flock 9
+    if [ -f "$ROOTFS/.mm-e2e-key" ] && [ "$(cat "$ROOTFS/.mm-e2e-key")" = "$CACHE_KEY" ] \
+        && [ -z "${MM_E2E_REFRESH:-}" ] \
+        && [ -z "$(find "$ROOTFS/.mm-e2e-key" -mtime +30)" ]; then
+        note "cached root: $ROOTFS ($(du -sh "$ROOTFS" | cut -f1))"
+    else
+        t=$(now)
+        tmp=$CACHE/$SUITE-rootfs.tmp
+        rm -rf "$tmp"
+        note "debootstrap $SUITE (minbase + $PACKAGES) into $tmp ..."
+        if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$MIRROR" \
+                >"$CACHE/debootstrap.log" 2>&1; then
+            tail -n 20 "$CACHE/debootstrap.log" >&2
+            flock -u 9
+            fatal "debootstrap failed (log: $CACHE/debootstrap.log)"
+        fi
+        chroot "$tmp" apt-get clean
+        : >"$tmp/etc/machine-id"          # a fresh machine id on first boot
+        echo mm-e2e >"$tmp/etc/hostname"
+        echo "$CACHE_KEY" >"$tmp/.mm-e2e-key"
+        rm -rf "$ROOTFS"
+        mv "$tmp" "$ROOTFS"
+        timing "debootstrap (cache miss)" "$t"
+    fi
+    flock -s 9   # held shared until exit: no other run may rebuild the root under us
+}
+
+boot() {
+    local t c i st children
+    t=$(now)
+    BOOTS=$((BOOTS + 1))
+    SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet -D "$WORK/root" -M "$MACHINE" -b \
+        --register=no --keep-unit --private-network --console=read-only \
+        >"$WORK/console-$BOOTS.log" 2>&1 </dev/null &
+    NSPAWN_PID=$!
+    CT_PID=
+    for i in $(seq 200); do   # its PID 1: a child of nspawn, pid 1 in its namespace, exec'd systemd
+        children=$(cat /proc/"$NSPAWN_PID"/task/*/children 2>/dev/null || true)
+        for c in $children; do
+            if grep -qE '^NSpid:.*[[:space:]]1$' "/proc/$c/status" 2>/dev/null \
+                && [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ]; then
+                CT_PID=$c
+            fi
+        done
+        [ -n "$CT_PID" ] && break
+        alive "$NSPAWN_PID" || break
+        sleep 0.1
+    done
+    [ -n "$CT_PID" ] || { tail -n 20 "$WORK/console-$BOOTS.log" >&2; fatal "boot $BOOTS: no container PID 1 (i=$i)"; }
+    st=
+    for i in $(seq 600); do
+        st=$(in_ct systemctl is-system-running 2>/dev/null || true)
+        case $st in running|degraded) break ;; esac
+        alive "$NSPAWN_PID" || break
+        sleep 0.1
+    done
+    case $st in
+        running|degraded) pass "boot $BOOTS: container up, system state '$st' (PID 1 = host pid $CT_PID)" ;;
+        *) tail -n 30 "$WORK/console-$BOOTS.log" >&2; fatal "boot $BOOTS: system state '$st' after 60 s" ;;
+    esac
+    [ "$st" = running ] || in_ct systemctl --failed --no-legend | sed 's/^/       failed unit: /'
+    timing "boot $BOOTS to running" "$t"
+}
+
+poweroff() {
+    local t i rc=0
+    t=$(now)
+    in_ct systemctl poweroff >/dev/null 2>&1 || true
+    for i in $(seq 600); do alive "$NSPAWN_PID" || break; sleep 0.1; done
+    if alive "$NSPAWN_PID"; then
+        kill -TERM "$NSPAWN_PID"      # nspawn then asks PID 1 to power off
+        for i in $(seq 100); do alive "$NSPAWN_PID" || break; sleep 0.1; done
+        alive "$NSPAWN_PID" && kill -KILL "$NSPAWN_PID"
+    fi
+    wait "$NSPAWN_PID" || rc=$?
+    NSPAWN_PID='' CT_PID=''
+    timing "poweroff" "$t"
+    return "$rc"
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    if [ -n "$NSPAWN_PID" ] && alive "$NSPAWN_PID"; then
+        if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+            echo "----- journal of memory-monitor.service (last 30 lines)"
+            in_ct journalctl -u memory-monitor --no-pager -n 30 2>/dev/null
+        fi
+        poweroff >/dev/null
+    fi
+    if [ -n "$WORK" ]; then
+        mountpoint -q "$WORK/root" && umount "$WORK/root"
+        if [ -n "${MM_E2E_KEEP:-}" ]; then
+            echo "work directory kept: $WORK"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    echo "TIME: total $(since "$T0")s"
+    echo "$PASSED passed, $FAILED failed"
+    if [ "$rc" -eq 0 ] && [ "$FAILED" -ne 0 ]; then rc=1; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'fail "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------- checks used more than once
+service_healthy() {  # active, enabled, no automatic restarts, right user and capabilities
+    local label=$1 pid
+    check "$label: service active" [ "$(in_ct systemctl is-active memory-monitor.service)" = active ]
+    check "$label: service enabled" [ "$(in_ct systemctl is-enabled memory-monitor.service)" = enabled ]
+    check "$label: NRestarts=0" [ "$(svc NRestarts)" = 0 ]
+    pid=$(svc MainPID)
+    check "$label: runs as user memory-monitor" [ "$(in_ct ps -o user:32= -p "$pid" | tr -d ' ')" = memory-monitor ]
+    # CAP_SYS_PTRACE (bit 19) | CAP_DAC_READ_SEARCH (bit 2) = 0x80004, ambient so children get them
+    check "$label: ambient+effective caps = SYS_PTRACE,DAC_READ_SEARCH" \
+        [ "$(ct_sh "grep -E '^Cap(Eff|Amb|Bnd):' /proc/$pid/status | cut -f2 | sort -u")" = 0000000000080004 ]
+}
+
+other_listed() { logs_cat incidents | grep -Eq "^mmother +[0-9]+ .*sleep $1"; }
+cwd_shown() { logs_cat details | grep -Fq "$1"; }
+report_shows() {  # report_shows LABEL SLEEP_ARG ROOT_CWD : an incident with both proofs
+    local label=$1 arg=$2 cwd=$3
+    if wait_for 40 other_listed "$arg"; then
+        pass "$label: incidents.log lists user mmother's process (sleep $arg) by name"
+    else
+        fail "$label: no incidents.log table with user mmother's 'sleep $arg'"
+        logs_cat incidents | tail -n 20 | sed 's/^/       | /'
+    fi
+    if logs_cat incidents | grep -Eq '^root +1 .*(/sbin/init|systemd)'; then
+        pass "$label: incidents.log lists root's PID 1"
+    else
+        fail "$label: no incidents.log row for root's PID 1"
+    fi
+    # ps cuts the 14-character name to memory-+; the daemon restores it from /proc and passwd
+    if logs_cat incidents | grep -Eq '^memory-monitor +[0-9]+ .*/usr/local/bin/memory-monitor run'; then
+        pass "$label: the daemon's own row shows its full user name memory-monitor"
+    else
+        fail "$label: the daemon's own row lacks the full user name"
+        logs_cat incidents | grep -E 'memory-monitor run' | tail -n 3 | sed 's/^/       | /'
+    fi
+    if wait_for 20 cwd_shown "$cwd"; then
+        pass "$label: details.log shows root process cwd $cwd"
+    else
+        fail "$label: details.log lacks the root process cwd $cwd"
+        logs_cat details | tail -n 20 | sed 's/^/       | /'
+    fi
+    if logs_cat details | grep -qi 'permission denied'; then
+        fail "$label: details.log says 'permission denied'"
+        logs_cat details | grep -i 'permission denied' | head -n 5 | sed 's/^/       | /'
+    else
+        pass "$label: details.log has no 'permission denied'"
+    fi
+}
+
+start_probes() {  # a process of another user, and a root process with a telling cwd
+    ct_sh "id mmother >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin mmother
+           mkdir -p '$2'
+           systemd-run --quiet --unit=mm-e2e-other-$1 -p User=mmother /usr/bin/sleep $1
+           systemd-run --quiet --unit=mm-e2e-root-$1 -p WorkingDirectory='$2' /usr/bin/sleep $(($1 + 1))"
+}
+
+# ================================================================ 0. static checks on the host
+t=$(now)
+mkdir -p "$CACHE"
+WORK=$(mktemp -d "$CACHE/run.XXXXXX")
+if command -v shellcheck >/dev/null; then
+    check "shellcheck install.sh uninstall.sh e2e-nspawn.sh" \
+        shellcheck "$PROJECT/install.sh" "$PROJECT/uninstall.sh" "$0"
+else
+    note "SKIP shellcheck: not installed"
+fi
+if command -v systemd-analyze >/dev/null; then
+    score=$(systemd-analyze security --offline=yes --no-pager "$PROJECT/dist/memory-monitor.service" 2>&1 | score_of)
+    check "host $(systemd-analyze --version | head -n1 | cut -d' ' -f1-2): security exposure ${score:-?} <= 1.5" le "${score:-99}" 1.5
+    # verify wants ExecStart= to exist: point it at the binary under test
+    mkdir -p "$WORK/host-verify"
+    sed "s|^ExecStart=/usr/local/bin/memory-monitor|ExecStart=$BINARY|" "$PROJECT/dist/memory-monitor.service" \
+        >"$WORK/host-verify/memory-monitor.service"
+    if systemd-analyze verify "$WORK/host-verify/memory-monitor.service" >"$WORK/host-verify.out" 2>&1 \
+        && [ ! -s "$WORK/host-verify.out" ]; then
+        pass "host: systemd-analyze verify prints nothing"
+    else
+        fail "host: systemd-analyze verify"; show host-verify
+    fi
+fi
+timing "static checks" "$t"
+
+# ================================================================ 1. root file system, first boot
+t=$(now)
+build_rootfs
+mkdir -p "$WORK/root" "$WORK/upper" "$WORK/overlay-work"
+# the container's changes go to $WORK/upper; the cached root stays pristine
+if ! mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$WORK/upper,workdir=$WORK/overlay-work" "$WORK/root"; then
+    note "overlayfs not available: copying the root instead"
+    cp -a "$ROOTFS/." "$WORK/root/"
+fi
+mkdir -p "$WORK/root/opt/mm-src" "$WORK/root/opt/mm-bin"
+tar -C "$PROJECT" --exclude=./target --exclude=./.git -cf - . | tar -C "$WORK/root/opt/mm-src" -xf -
+install -m 0755 "$BINARY" "$WORK/root/opt/mm-bin/memory-monitor"
+timing "root file system ready" "$t"
+boot
+
+# ================================================================ 2. refusals
+ct_run help-install /opt/mm-src/install.sh --help
+check "install.sh --help" sh -c "[ $RC = 0 ] && grep -q -- --binary '$WORK/help-install.out'"
+ct_run help-uninstall /opt/mm-src/uninstall.sh --help
+check "uninstall.sh --help" sh -c "[ $RC = 0 ] && grep -q -- --purge '$WORK/help-uninstall.out'"
+for s in install uninstall; do
+    ct_run "nonroot-$s" setpriv --reuid=65534 --regid=65534 --clear-groups /opt/mm-src/$s.sh
+    if [ "$RC" != 0 ] && grep -qi root "$WORK/nonroot-$s.out"; then
+        pass "$s.sh as non-root refuses: $(head -n1 "$WORK/nonroot-$s.out")"
+    else fail "$s.sh as non-root (rc $RC)"; show "nonroot-$s"; fi
+done
+if [ ! -e "$WORK/root/opt/mm-src/memory-monitor" ]; then
+    ct_run no-binary /opt/mm-src/install.sh
+    if [ "$RC" != 0 ] && grep -q rustup "$WORK/no-binary.out" && grep -q "release tarball" "$WORK/no-binary.out"; then
+        pass "install.sh without cargo or binary explains rustup / release tarball"
+    else fail "install.sh without cargo or binary (rc $RC)"; show no-binary; fi
+    check "... and installed nothing" ct_sh '! test -e /usr/local/bin/memory-monitor && ! id memory-monitor >/dev/null 2>&1'
+fi
+
+# ================================================================ 3. install
+t=$(now)
+ct_run install-1 /opt/mm-src/install.sh --binary /opt/mm-bin/memory-monitor
+if [ "$RC" = 0 ]; then pass "install.sh --binary"; else fail "install.sh --binary (rc $RC)"; show install-1; fi
+check "install.sh names the log directory and how to check" \
+    grep -q "/var/log/memory-monitor" "$WORK/install-1.out"
+check "... and how to check the service" grep -q "systemctl status memory-monitor" "$WORK/install-1.out"
+timing "install.sh" "$t"
+sleep 3   # let a crash loop show up in NRestarts
+service_healthy "install"
+check "binary /usr/local/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a' /usr/local/bin/memory-monitor)" = "root 755" ]
+check "system user: nologin shell, no home" ct_sh \
+    'e=$(getent passwd memory-monitor) && [ "$(echo "$e" | cut -d: -f3)" -lt 1000 ] &&
+     [ "$(echo "$e" | cut -d: -f7)" = /usr/sbin/nologin ] && [ ! -e "$(echo "$e" | cut -d: -f6)" ]'
+options=$(in_ct memory-monitor --help | grep -c '\[env: MEMORY_MONITOR_')
+check "/etc/default/memory-monitor: all $options options, all commented out" ct_sh \
+    '[ "$(grep -c "^#MEMORY_MONITOR_[A-Z_]*=" /etc/default/memory-monitor)" = '"$options"' ] && ! grep -q "^[^#]*MEMORY_MONITOR_" /etc/default/memory-monitor'
+check "log dir 0750 memory-monitor" [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor)" = "memory-monitor 750" ]
+ct_run logrotate-d logrotate -d /etc/logrotate.d/memory-monitor
+check "logrotate -d accepts /etc/logrotate.d/memory-monitor" sh -c "[ $RC = 0 ] && ! grep -qi '^error' '$WORK/logrotate-d.out'"
+
+ct_run verify systemd-analyze verify /etc/systemd/system/memory-monitor.service
+if [ "$RC" = 0 ] && [ ! -s "$WORK/verify.out" ]; then pass "container: systemd-analyze verify prints nothing"
+else fail "container: systemd-analyze verify (rc $RC)"; show verify; fi
+ct_run security systemd-analyze security --offline=yes --no-pager /etc/systemd/system/memory-monitor.service
+score=$(score_of <"$WORK/security.out")
+check "container $(in_ct systemd-analyze --version | head -n1 | cut -d' ' -f1-2): security --offline exposure ${score:-?} <= 1.5" le "${score:-99}" 1.5
+grep '✗' "$WORK/security.out" | sed 's/  */ /g; s/^/       /'
+ct_run security-online systemd-analyze security --no-pager memory-monitor.service
+note "online (running manager) exposure: $(score_of <"$WORK/security-online.out")"
+
+# ================================================================ 4. an incident, as seen by the service
+t=$(now)
+start_probes 7777771 /root/mm-e2e-probe
+ct_sh 'sed -i -e "s/^#MEMORY_MONITOR_THRESHOLD=.*/MEMORY_MONITOR_THRESHOLD=1/" \
+              -e "s/^#MEMORY_MONITOR_SUSTAIN=.*/MEMORY_MONITOR_SUSTAIN=1s/" \
+              -e "s/^#MEMORY_MONITOR_INTERVAL=.*/MEMORY_MONITOR_INTERVAL=1s/" \
+              -e "s/^#MEMORY_MONITOR_REPEAT=.*/MEMORY_MONITOR_REPEAT=1s/" \
+              -e "s/^#MEMORY_MONITOR_DETAILS=.*/MEMORY_MONITOR_DETAILS=50/" /etc/default/memory-monitor
+       systemctl restart memory-monitor'
+report_shows "threshold 1%" 7777771 /root/mm-e2e-probe
+check "incidents.log: new-log marker" ct_sh 'grep -q "^===== new log" /var/log/memory-monitor/incidents.log'
+check "incidents.log and details.log 0640 memory-monitor" [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor/incidents.log /var/log/memory-monitor/details.log | sort -u)" = "memory-monitor 640" ]
+check "NRestarts=0 after restart with new settings" [ "$(svc NRestarts)" = 0 ]
+timing "first incident" "$t"
+
+# ================================================================ 5. rotation while reports are being written
+t=$(now)
+for i in 1 2 3; do
+    sleep 3
+    ct_run "logrotate-$i" logrotate -f /etc/logrotate.d/memory-monitor
+    check "logrotate -f #$i" sh -c "[ $RC = 0 ] && [ ! -s '$WORK/logrotate-$i.out' ]" || show "logrotate-$i"
+done
+sleep 5
+check "rotated: incidents.log.1 (plain, delaycompress) and .2.gz .3.gz" ct_sh \
+    'cd /var/log/memory-monitor && test -f incidents.log.1 && test -f incidents.log.2.gz && test -f incidents.log.3.gz && test -f details.log.2.gz'
+check "new incidents.log created by the daemon, 0640 memory-monitor" \
+    [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor/incidents.log)" = "memory-monitor 640" ]
+# everything up to the last report header: that report may still be being written
+logs_cat incidents | awk '/ \| incident [0-9]+ \| RAM / { printf "%s", buf; buf = "" } { buf = buf $0 "\n" }' \
+    >"$WORK/all-incidents.txt"
+headers=$(grep -cE ' \| incident [0-9]+ \| RAM ' "$WORK/all-incidents.txt" || true)
+tables=$(grep -cE '^USER +PID +%CPU' "$WORK/all-incidents.txt" || true)
+check "no report lost or cut across rotation: $headers headers, $tables tables" \
+    sh -c "[ '$headers' = '$tables' ] && [ '$headers' -ge 5 ]"
+gap=$(grep -E ' \| incident [0-9]+ \| RAM ' "$WORK/all-incidents.txt" | cut -c1-19 \
+      | while read -r d; do date -d "$d" +%s; done | awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END { print g + 0 }')
+check "reports every ~1-3 s throughout rotation (largest gap ${gap}s <= 10s)" [ "$gap" -le 10 ]
+timing "rotation" "$t"
+
+# ================================================================ 6. signals, reinstall: same binary, then a newer one
+t=$(now)
+in_ct systemctl kill --kill-whom=main -s HUP memory-monitor.service
+sleep 2
+check "SIGHUP is harmless (still active, NRestarts=0)" [ "$(in_ct systemctl is-active memory-monitor.service) $(svc NRestarts)" = "active 0" ]
+in_ct systemctl stop memory-monitor.service
+st="$(svc ExecMainCode) $(svc ExecMainStatus) $(svc Result)"
+check "SIGTERM (systemctl stop): exits 0 (code status result: $st)" [ "$st" = "1 0 success" ]
+ct_run install-2 /opt/mm-src/install.sh --binary /opt/mm-bin/memory-monitor
+check "reinstall (same binary) succeeds" [ "$RC" = 0 ]
+check "... and started the stopped service" [ "$(in_ct systemctl is-active memory-monitor.service)" = active ]
+check "reinstall keeps the admin's /etc/default edit" ct_sh 'grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor'
+check "reinstall says it kept the settings" grep -q "/etc/default/memory-monitor: kept" "$WORK/install-2.out"
+old_pid=$(svc MainPID)
+ct_sh 'mkdir -p /opt/mm-bin2 && cp /opt/mm-bin/memory-monitor /opt/mm-bin2/ && printf "\n# e2e: a newer build\n" >>/opt/mm-bin2/memory-monitor'
+ct_run install-3 /opt/mm-src/install.sh --binary /opt/mm-bin2/memory-monitor
+check "install over an older install succeeds" [ "$RC" = 0 ]
+check "... replaced the binary" in_ct cmp -s /opt/mm-bin2/memory-monitor /usr/local/bin/memory-monitor
+check "... restarted the service (MainPID $old_pid -> $(svc MainPID))" [ "$(svc MainPID)" != "$old_pid" ]
+check "... kept the admin's edit" ct_sh 'grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor'
+service_healthy "reinstall"
+timing "reinstalls" "$t"
+
+# ================================================================ 7. reboot (poweroff + a new boot)
+rc=0; poweroff || rc=$?
+check "poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
+boot
+service_healthy "after reboot"
+start_probes 7777773 /root/mm-e2e-probe2
+report_shows "after reboot" 7777773 /root/mm-e2e-probe2
+check "old reports survived the reboot" ct_sh 'grep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.1 || zgrep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.*'
+
+# ================================================================ 8. uninstall, then --purge
+t=$(now)
+ct_run uninstall-1 /opt/mm-src/uninstall.sh
+if [ "$RC" = 0 ]; then pass "uninstall.sh"; else fail "uninstall.sh (rc $RC)"; show uninstall-1; fi
+check "service gone (LoadState=not-found, no process left)" ct_sh \
+    '[ "$(systemctl show -p LoadState --value memory-monitor.service)" = not-found ] && ! pgrep -u memory-monitor >/dev/null'
+check "unit, binary, logrotate file, wants link removed" ct_sh \
+    '! test -e /etc/systemd/system/memory-monitor.service && ! test -e /usr/local/bin/memory-monitor &&
+     ! test -e /etc/logrotate.d/memory-monitor && ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
+check "logs, edited settings and user kept" ct_sh \
+    'test -s /var/log/memory-monitor/incidents.log && grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor && id memory-monitor >/dev/null'
+check "uninstall.sh says what it removed and kept" sh -c "grep -q '^Removed:' '$WORK/uninstall-1.out' && grep -q '^Kept' '$WORK/uninstall-1.out'"
+ct_run uninstall-2 /opt/mm-src/uninstall.sh
+check "uninstall.sh again: no error" [ "$RC" = 0 ]
+ct_run purge-1 /opt/mm-src/uninstall.sh --purge
+if [ "$RC" = 0 ]; then pass "uninstall.sh --purge"; else fail "uninstall.sh --purge (rc $RC)"; show purge-1; fi
+check "--purge removed logs, settings, user and group" ct_sh \
+    '! test -e /var/log/memory-monitor && ! test -e /etc/default/memory-monitor && ! getent passwd memory-monitor >/dev/null && ! getent group memory-monitor >/dev/null'
+ct_run purge-2 /opt/mm-src/uninstall.sh --purge
+check "uninstall.sh --purge again: no error" [ "$RC" = 0 ]
+timing "uninstall + purge" "$t"
+
+# ================================================================ 9. release tarball layout: binary next to install.sh
+t=$(now)
+ct_sh 'mkdir -p /opt/mm-release && cp -r /opt/mm-src/install.sh /opt/mm-src/uninstall.sh /opt/mm-src/dist /opt/mm-release/ &&
+       cp /opt/mm-bin/memory-monitor /opt/mm-release/memory-monitor'
+ct_run install-release sh -c 'cd /opt/mm-release && ./install.sh'
+if [ "$RC" = 0 ]; then pass "release layout: ./install.sh without --binary"; else fail "release layout install (rc $RC)"; show install-release; fi
+check "release layout: installed the binary next to the script" in_ct cmp -s /opt/mm-release/memory-monitor /usr/local/bin/memory-monitor
+check "release layout: fresh default settings" ct_sh '! grep -q "^MEMORY_MONITOR_" /etc/default/memory-monitor'
+sleep 2
+check "release layout: service active, NRestarts=0" [ "$(in_ct systemctl is-active memory-monitor.service) $(svc NRestarts)" = "active 0" ]
+ct_run purge-3 /opt/mm-release/uninstall.sh --purge
+check "release layout: uninstall.sh --purge leaves nothing" ct_sh \
+    '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 && ! test -e /etc/systemd/system/memory-monitor.service'
+timing "release layout" "$t"
+
+rc=0; poweroff || rc=$?
+check "final poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
