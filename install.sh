@@ -179,9 +179,15 @@ if [ ! -d /run/systemd/system ]; then
     say "On the next boot with systemd run: systemctl enable --now $NAME"
     exit 0
 fi
+was=$(systemctl is-active "$NAME.service" 2>/dev/null || true)
 systemctl daemon-reload
-systemctl enable --quiet "$NAME.service"
-systemctl restart "$NAME.service"
+if [ "$was" = inactive ] || [ "$was" = unknown ]; then
+    systemctl enable --now --quiet "$NAME.service"
+else
+    # a reinstall: the binary or the unit may have changed
+    systemctl enable --quiet "$NAME.service"
+    systemctl restart "$NAME.service"
+fi
 
 # Type=exec returns once the program runs; give it a moment to fail its start checks
 state=

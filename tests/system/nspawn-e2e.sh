@@ -38,14 +38,24 @@ done
 CACHE=${MM_E2E_CACHE:-/var/cache/memory-monitor-ci}
 MIRROR=${MM_E2E_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate
+# gcc and libc6-dev: the linker cargo needs when install.sh builds from the checkout
+PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate,gcc,libc6-dev
 ROOTFS=$CACHE/$SUITE-rootfs
-CACHE_KEY="$SUITE minbase $PACKAGES v1"
+CACHE_KEY="$SUITE minbase $PACKAGES v2"
 MACHINE=mm-e2e-$$
 CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 PASSED=0 FAILED=0
 WORK='' NSPAWN_PID='' CT_PID='' BOOTS=0
+# The host's Rust toolchain, lent read-only to the container for install.sh's cargo build.
+TOOLCHAIN=''
+if command -v rustup >/dev/null && cargo_path=$(rustup which cargo 2>/dev/null); then
+    TOOLCHAIN=$(dirname "$(dirname "$cargo_path")")
+elif cargo_path=$(command -v cargo); then
+    TOOLCHAIN=$(dirname "$(dirname "$(realpath "$cargo_path")")")
+fi
+NSPAWN_BINDS=()
+[ -n "$TOOLCHAIN" ] && NSPAWN_BINDS+=("--bind-ro=$TOOLCHAIN:/opt/mm-toolchain")
 T0=$(date +%s.%N)
 
 # ---------------------------------------------------------------- helpers
@@ -135,7 +145,7 @@ boot() {
     t=$(now)
     BOOTS=$((BOOTS + 1))
     SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet -D "$WORK/root" -M "$MACHINE" -b \
-        --register=no --keep-unit --private-network --console=read-only \
+        --register=no --keep-unit --private-network --console=read-only "${NSPAWN_BINDS[@]}" \
         >"$WORK/console-$BOOTS.log" 2>&1 </dev/null &
     NSPAWN_PID=$!
     CT_PID=
@@ -303,6 +313,17 @@ fi
 mkdir -p "$WORK/root/opt/mm-src" "$WORK/root/opt/mm-bin"
 tar -C "$PROJECT" --exclude=./target --exclude=./.git -cf - . | tar -C "$WORK/root/opt/mm-src" -xf -
 install -m 0755 "$BINARY" "$WORK/root/opt/mm-bin/memory-monitor"
+if [ -n "$TOOLCHAIN" ]; then
+    # The container has no network: the crates come vendored from the host's cargo cache.
+    if (cd "$PROJECT" && cargo vendor --locked --offline --quiet "$WORK/root/opt/mm-vendor" >/dev/null); then
+        mkdir -p "$WORK/root/opt/mm-cargo-home"
+        printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "/opt/mm-vendor"\n' \
+            >"$WORK/root/opt/mm-cargo-home/config.toml"
+    else
+        note "cargo vendor failed: the build-from-source install is skipped"
+        TOOLCHAIN=''
+    fi
+fi
 timing "root file system ready" "$t"
 boot
 
@@ -463,6 +484,24 @@ ct_run purge-3 /opt/mm-release/uninstall.sh --purge
 check "release layout: uninstall.sh --purge leaves nothing" ct_sh \
     '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 && ! test -e /etc/systemd/system/memory-monitor.service'
 timing "release layout" "$t"
+
+# ================================================================ 10. from a source checkout: install.sh builds with cargo
+t=$(now)
+if [ -n "$TOOLCHAIN" ]; then
+    ct_run install-cargo env PATH="/opt/mm-toolchain/bin:$CT_PATH" CARGO_HOME=/opt/mm-cargo-home \
+        CARGO_NET_OFFLINE=true /opt/mm-src/install.sh
+    if [ "$RC" = 0 ] && grep -q "Building the release binary with cargo" "$WORK/install-cargo.out"; then
+        pass "source checkout: install.sh built the release binary with cargo"
+    else fail "source checkout: install.sh with cargo (rc $RC)"; show install-cargo; fi
+    check "source checkout: installed the binary it built" in_ct cmp -s /opt/mm-src/target/release/memory-monitor /usr/local/bin/memory-monitor
+    sleep 2
+    check "source checkout: service active, NRestarts=0" [ "$(in_ct systemctl is-active memory-monitor.service) $(svc NRestarts)" = "active 0" ]
+    ct_run purge-4 /opt/mm-src/uninstall.sh --purge
+    check "source checkout: uninstall.sh --purge" [ "$RC" = 0 ]
+else
+    note "SKIP build from source: no Rust toolchain on the host"
+fi
+timing "install from source" "$t"
 
 rc=0; poweroff || rc=$?
 check "final poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
