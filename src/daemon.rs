@@ -113,7 +113,6 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         logs,
         sources,
         threshold_percent: settings.rules.threshold_percent,
-        details: settings.details,
     };
 
     let mut next_tick = Instant::now();
@@ -155,7 +154,6 @@ struct Writer<'a> {
     logs: LogDir,
     sources: Sources<'a>,
     threshold_percent: f64,
-    details: usize,
 }
 
 impl Writer<'_> {
@@ -199,7 +197,7 @@ impl Writer<'_> {
             LogFile::Incidents,
             &(marker.clone() + &report::render_incident(&header, incident)),
         );
-        if self.details > 0 {
+        if self.sources.details > 0 {
             let mut text = marker + &header + "\n";
             details::render(&incident.details, now, &mut text);
             text.push('\n');

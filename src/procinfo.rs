@@ -162,7 +162,7 @@ impl ProcSource<'_> {
             std::fs::read(self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
         let uptime = uptime_seconds(&uptime)
             .ok_or_else(|| Unavailable::Other("unreadable uptime".into()))?;
-        let started = Duration::from_secs_f64(start_ticks as f64 / self.clock_ticks.max(1) as f64);
+        let started = ticks_to_duration(start_ticks, self.clock_ticks);
         Ok(uptime.saturating_sub(started))
     }
 
@@ -219,6 +219,15 @@ fn start_ticks(stat: &[u8]) -> Option<u64> {
     std::str::from_utf8(field).ok()?.parse().ok()
 }
 
+/// Clock ticks as a duration, in integers: a float conversion panics on absurd values, and
+/// `stat` is read from outside.
+fn ticks_to_duration(ticks: u64, per_second: u64) -> Duration {
+    let per_second = per_second.max(1);
+    let sub_second =
+        (u128::from(ticks % per_second) * 1_000_000_000 / u128::from(per_second)) as u32;
+    Duration::new(ticks / per_second, sub_second)
+}
+
 /// The first figure of `/proc/uptime`.
 fn uptime_seconds(text: &[u8]) -> Option<Duration> {
     let seconds: f64 = std::str::from_utf8(first_word(text)?).ok()?.parse().ok()?;
@@ -243,6 +252,19 @@ mod tests {
         assert_eq!(start_ticks(stat), Some(123_456));
         assert_eq!(start_ticks(b"42 (x"), None);
         assert_eq!(start_ticks(b""), None);
+    }
+
+    #[test]
+    fn ticks_convert_exactly_and_never_overflow() {
+        assert_eq!(
+            ticks_to_duration(12_345, 100),
+            Duration::from_millis(123_450)
+        );
+        assert_eq!(
+            ticks_to_duration(u64::MAX, 1),
+            Duration::from_secs(u64::MAX)
+        );
+        assert_eq!(ticks_to_duration(7, 0), Duration::from_secs(7));
     }
 
     #[test]
