@@ -12,10 +12,8 @@ use crate::episode::{Episodes, Event, Report, Rules};
 use crate::incident::{self, Incident, Sources};
 use crate::logfile::{LogDir, LogFile};
 use crate::meminfo::{MemSample, MeminfoReader};
-use crate::procinfo::system_clock_ticks;
 use crate::report::{self, Occasion};
 use crate::signals::{Received, Signals};
-use crate::users::SystemUsers;
 use crate::{details, escape};
 
 #[derive(Clone, Debug)]
@@ -40,21 +38,14 @@ impl Watch {
     /// Opens meminfo and takes a first sample, so an unreadable proc root stops the program at
     /// start.
     pub fn start(proc_root: &std::path::Path, rules: Rules) -> Result<(Watch, MemSample), String> {
-        let path = proc_root.join("meminfo");
-        let mut meminfo = MeminfoReader::open(proc_root)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let first = meminfo
-            .sample()
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Ok((
-            Watch {
-                meminfo,
-                episodes: Episodes::new(rules),
-                origin: Instant::now(),
-                sampling_failed: false,
-            },
-            first,
-        ))
+        let (meminfo, first) = MeminfoReader::open_sampled(proc_root)?;
+        let watch = Watch {
+            meminfo,
+            episodes: Episodes::new(rules),
+            origin: Instant::now(),
+            sampling_failed: false,
+        };
+        Ok((watch, first))
     }
 
     /// One sample and one decision. A failed sample is reported once, not every tick, and
@@ -102,13 +93,11 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         format_setting(settings.rules.repeat),
         settings.log_dir.display(),
     );
-    let sources = Sources {
-        tools: settings.tools.clone(),
-        proc_root: settings.proc_root.clone(),
-        details: settings.details,
-        users: &SystemUsers,
-        clock_ticks: system_clock_ticks(),
-    };
+    let sources = Sources::of_this_system(
+        settings.tools.clone(),
+        settings.proc_root.clone(),
+        settings.details,
+    );
     let writer = Writer {
         logs,
         sources,

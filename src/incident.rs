@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use crate::capture::{self, Interrupted, Outputs, Tools};
-use crate::procinfo::{ProcDetails, ProcSource};
+use crate::procinfo::{ProcDetails, ProcSource, system_clock_ticks};
 use crate::ps::PsTable;
 use crate::top::TopSummary;
-use crate::users::{self, UserNames};
+use crate::users::{self, SystemUsers, UserNames};
 
 /// Where the evidence comes from.
 pub struct Sources<'a> {
@@ -17,6 +17,19 @@ pub struct Sources<'a> {
     pub details: usize,
     pub users: &'a dyn UserNames,
     pub clock_ticks: u64,
+}
+
+impl Sources<'static> {
+    /// This machine's passwd database and clock ticks.
+    pub fn of_this_system(tools: Tools, proc_root: PathBuf, details: usize) -> Sources<'static> {
+        Sources {
+            tools,
+            proc_root,
+            details,
+            users: &SystemUsers,
+            clock_ticks: system_clock_ticks(),
+        }
+    }
 }
 
 #[derive(Debug)]

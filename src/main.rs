@@ -17,9 +17,7 @@ use memory_monitor::duration::parse_duration;
 use memory_monitor::episode::Rules;
 use memory_monitor::incident::{self, Sources};
 use memory_monitor::meminfo::MeminfoReader;
-use memory_monitor::procinfo::system_clock_ticks;
 use memory_monitor::report::{self, Occasion};
-use memory_monitor::users::SystemUsers;
 
 /// Watches memory use and, when it stays high, logs what every process was doing.
 #[derive(Parser, Debug)]
@@ -207,19 +205,9 @@ fn run(args: RunArgs) -> Result<(), String> {
 }
 
 fn snapshot(args: CaptureArgs) -> Result<(), String> {
-    let meminfo_path = args.proc_root.join("meminfo");
-    let sample = MeminfoReader::open(&args.proc_root)
-        .map_err(|e| e.to_string())
-        .and_then(|mut reader| reader.sample().map_err(|e| e.to_string()))
-        .map_err(|e| format!("cannot read {}: {e}", meminfo_path.display()))?;
+    let (_, sample) = MeminfoReader::open_sampled(&args.proc_root)?;
     let now = chrono::Local::now().fixed_offset();
-    let sources = Sources {
-        tools: tools(&args),
-        proc_root: args.proc_root.clone(),
-        details: args.details,
-        users: &SystemUsers,
-        clock_ticks: system_clock_ticks(),
-    };
+    let sources = Sources::of_this_system(tools(&args), args.proc_root.clone(), args.details);
     let mut sleep = |d| {
         std::thread::sleep(d);
         false

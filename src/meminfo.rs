@@ -156,6 +156,18 @@ impl MeminfoReader {
         })
     }
 
+    /// Opens meminfo and takes a first sample, with an error that names the file: how both the
+    /// daemon and `snapshot` find out at start that the proc root is unusable.
+    pub fn open_sampled(proc_root: &Path) -> Result<(MeminfoReader, MemSample), String> {
+        let path = proc_root.join("meminfo");
+        let mut reader = MeminfoReader::open(proc_root)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let first = reader
+            .sample()
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok((reader, first))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

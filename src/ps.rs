@@ -148,16 +148,16 @@ pub fn parse(output: &[u8]) -> Result<PsTable, PsError> {
         odd_lines: Vec::new(),
     };
     for (line_number, line) in lines {
-        match parse_row(line) {
-            Some(row) if row.pid.is_none() && table.processes.last().is_some() => {
-                if let Some(process) = table.processes.last_mut() {
-                    process.threads.push(row);
-                }
+        let row = parse_row(line);
+        match (row, table.processes.last_mut()) {
+            (Some(row), _) if row.pid.is_some() => {
+                table.processes.push(PsProcess {
+                    row,
+                    threads: Vec::new(),
+                });
             }
-            Some(row) if row.pid.is_some() => table.processes.push(PsProcess {
-                row,
-                threads: Vec::new(),
-            }),
+            // A thread row (PID `-`) of `ps auxm` belongs to the process above it.
+            (Some(row), Some(process)) => process.threads.push(row),
             _ => table.odd_lines.push(OddLine {
                 line_number,
                 text: escape(line),
