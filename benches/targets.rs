@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use memory_monitor::capture::{Outputs, Tools};
+use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Tools};
 use memory_monitor::daemon::Watch;
 use memory_monitor::episode::Rules;
 use memory_monitor::incident::{self, Sources};
@@ -203,6 +203,7 @@ fn parse_and_render(verdict: &mut Verdict) {
             ps_bin: "unused".into(),
             top_bin: "unused".into(),
             timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
         },
         proc_root: empty_proc.path().to_path_buf(),
         details: 5,
@@ -218,11 +219,7 @@ fn parse_and_render(verdict: &mut Verdict) {
     let mut cpu_times = Vec::new();
     let mut rows = 0;
     for _ in 0..101 {
-        let outputs = Outputs {
-            ps: Ok(ps.clone()),
-            top: Ok(top.clone()),
-            own_pids: vec![],
-        };
+        let outputs = Outputs::recorded(Ok(ps.clone()), Ok(top.clone()));
         let (start, cpu_start) = (Instant::now(), cpu_time());
         let incident = incident::from_outputs(outputs, &sources);
         let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());

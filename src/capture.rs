@@ -1,12 +1,21 @@
-//! Running ps and top for an incident, side by side, through duct: C locale, stdin closed,
-//! stderr captured, a time limit, and their own process group so a hung ps (or a script posing
-//! as one) is killed whole and cannot hang the daemon.
+//! Running ps and top for an incident, side by side, through duct: C locale, stdin closed, their
+//! own process group so a hung ps (or a script posing as one) is killed whole, and their output
+//! read here through pipes we own. One `poll` loop reads both programs and the stop signal, so
+//! the output can be capped, a stop is seen at once, and no reader thread outlives a capture.
 
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
+use std::ffi::{OsStr, OsString};
+use std::io::{self, PipeReader, Read};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+use crate::duration::format_duration;
 use crate::escape::escape;
+use crate::human::format_kib;
+use crate::signals::Signals;
 
 /// The programs to run; paths or names looked up in PATH.
 #[derive(Clone, Debug)]
@@ -14,7 +23,64 @@ pub struct Tools {
     pub ps_bin: OsString,
     pub top_bin: OsString,
     pub timeout: Duration,
+    /// How much of each program's output is kept; the rest is cut off (see [`OUTPUT_LIMIT`]).
+    pub output_limit: usize,
 }
+
+impl Tools {
+    /// At start: both programs can be found and run, or one line says what is wrong and how
+    /// to put it right. A name without a slash is looked up in PATH, as it will be when run.
+    pub fn check(&self) -> Result<(), String> {
+        check_program("ps", "--ps-bin", &self.ps_bin)?;
+        check_program("top", "--top-bin", &self.top_bin)
+    }
+}
+
+fn check_program(name: &str, option: &str, program: &OsStr) -> Result<(), String> {
+    let shown = escape(program.as_encoded_bytes());
+    if program.as_encoded_bytes().contains(&b'/') {
+        return match executable(Path::new(program)) {
+            Ok(()) => Ok(()),
+            Err(why) => Err(format!(
+                "{option} {shown}: {why}; give the path of procps's {name} (or leave {option} out to use the one on PATH)"
+            )),
+        };
+    }
+    // As execvp does when PATH is unset.
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    let found = std::env::split_paths(&path)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .any(|dir| executable(&dir.join(program)).is_ok());
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "{shown} not found on PATH ({}); install procps (sudo apt-get install procps) or give its path with {option}",
+            escape(path.as_encoded_bytes())
+        ))
+    }
+}
+
+fn executable(path: &Path) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
+    if !metadata.is_file() {
+        Err("not a file".into())
+    } else if metadata.permissions().mode() & 0o111 == 0 {
+        Err("not executable".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A ps of tens of thousands of processes prints a few MiB. Past this, a program is broken or
+/// hostile, and reading on would only take memory from a machine that is already short of it.
+pub const OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Enough for the first lines of an error message.
+const STDERR_KEPT: usize = 4096;
 
 /// `ww`: never cut COMMAND, whatever COLUMNS says. `-n 2 -d 0.5`: the first frame's CPU figure
 /// covers only top's own start-up (milliseconds: it reads 0% or 100%), the second a real half
@@ -22,159 +88,384 @@ pub struct Tools {
 pub const PS_ARGS: [&str; 2] = ["auxww", "--sort=-%mem"];
 pub const TOP_ARGS: [&str; 5] = ["-b", "-n", "2", "-d", "0.5"];
 
+/// What one program printed on stdout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// Whole lines only: when the output was cut, the partial last line is dropped.
+    pub bytes: Vec<u8>,
+    /// The output went past the limit; the program was killed and only this much is kept.
+    pub cut: Option<Cut>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub limit: usize,
+}
+
+impl Captured {
+    pub fn whole(bytes: Vec<u8>) -> Captured {
+        Captured { bytes, cut: None }
+    }
+}
+
+/// Says in the report that a program's output was cut, so nobody takes the table for complete.
+pub fn cut_note(program: &str, cut: Cut) -> String {
+    format!(
+        "{program} printed more than {}; only the lines before that were read",
+        format_kib(u64::try_from(cut.limit / 1024).unwrap_or(u64::MAX))
+    )
+}
+
 #[derive(Debug)]
 pub struct Outputs {
-    pub ps: Result<Vec<u8>, String>,
-    pub top: Result<Vec<u8>, String>,
+    pub ps: Result<Captured, String>,
+    pub top: Result<Captured, String>,
     /// The PIDs of the ps and top we ran: they are in the table, as every process is, but
     /// have ended by the time details are read.
     pub own_pids: Vec<u32>,
+}
+
+impl Outputs {
+    /// Outputs recorded elsewhere, whole, as tests and benchmarks feed them.
+    pub fn recorded(ps: Result<Vec<u8>, String>, top: Result<Vec<u8>, String>) -> Outputs {
+        Outputs {
+            ps: ps.map(Captured::whole),
+            top: top.map(Captured::whole),
+            own_pids: Vec::new(),
+        }
+    }
 }
 
 /// A stop was requested while the programs ran; they were killed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
-/// How long to sleep between checks on the children. `pause` sleeps up to the given time and
-/// says whether a stop was requested meanwhile.
-const POLL: Duration = Duration::from_millis(10);
+/// The longest sleep between checks on the children: a child that exits while a grandchild
+/// still holds its pipes gives no wake-up of its own.
+const CHECK_EVERY: Duration = Duration::from_millis(20);
 
-pub fn run_ps_and_top(
-    tools: &Tools,
-    pause: &mut dyn FnMut(Duration) -> bool,
-) -> Result<Outputs, Interrupted> {
+/// How long the pipes may stay open after a program exited: longer means a descendant that
+/// escaped nothing but holds them, and it is killed with the program's group.
+const GRACE_AFTER_EXIT: Duration = Duration::from_millis(200);
+
+/// How long to wait for killed children to be reaped (a process stuck in the kernel, on a dead
+/// NFS mount say, cannot die at once; duct reaps it at the next capture).
+const REAP_FOR: Duration = Duration::from_millis(500);
+
+/// Runs ps and top side by side. `stop` is polled with them: a stop signal kills both at once.
+pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, Interrupted> {
     let deadline = Instant::now() + tools.timeout;
-    let mut ps = Child::start("ps", &tools.ps_bin, &PS_ARGS);
-    let mut top = Child::start("top", &tools.top_bin, &TOP_ARGS);
-    let own_pids: Vec<u32> = [&ps, &top]
+    let mut children = [
+        Child::start("ps", &tools.ps_bin, &PS_ARGS),
+        Child::start("top", &tools.top_bin, &TOP_ARGS),
+    ];
+    let own_pids: Vec<u32> = children
         .iter()
         .filter_map(|c| c.handle.as_ref())
         .flat_map(|h| h.pids())
         .collect();
+    let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        ps.poll(deadline, tools.timeout);
-        top.poll(deadline, tools.timeout);
-        if ps.result.is_some() && top.result.is_some() {
-            let take = |child: Child| {
-                child
-                    .result
-                    .unwrap_or_else(|| Err(format!("{} gave no result", child.name)))
-            };
-            return Ok(Outputs {
-                ps: take(ps),
-                top: take(top),
-                own_pids,
-            });
+        for child in &mut children {
+            child.settle(deadline, tools.timeout);
         }
-        if pause(POLL) {
-            ps.kill();
-            top.kill();
+        if children.iter().all(|c| c.result.is_some()) {
+            let [ps, top] = children.map(Child::into_result);
+            return Ok(Outputs { ps, top, own_pids });
+        }
+        let woken = wait_for_output(&children, stop, deadline);
+        if woken.stop {
+            for child in &mut children {
+                child.signal_group();
+            }
+            reap_all(&mut children);
             return Err(Interrupted);
         }
+        for child in &mut children {
+            child.read_available(&mut chunk, tools.output_limit);
+        }
+    }
+}
+
+struct Woken {
+    stop: bool,
+}
+
+/// Sleeps until a pipe has something (or closed), the stop signal came, or it is time to check
+/// on the children.
+fn wait_for_output(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> Woken {
+    let mut fds: Vec<libc::pollfd> = children
+        .iter()
+        .flat_map(|c| [c.stdout.as_ref(), c.stderr.as_ref()])
+        .flatten()
+        .map(|pipe| pollfd(pipe.as_fd().as_raw_fd()))
+        .collect();
+    let stop_index = stop.map(|signals| {
+        fds.push(pollfd(signals.as_fd().as_raw_fd()));
+        fds.len() - 1
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    let timeout = left.min(CHECK_EVERY);
+    let millis = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+    let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
+    // SAFETY: `fds` is a valid array of `count` pollfd structures.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), count, millis) };
+    let stop_ready = ready > 0
+        && stop_index
+            .and_then(|i| fds.get(i))
+            .is_some_and(|fd| fd.revents != 0);
+    Woken {
+        stop: stop_ready && stop.is_some_and(Signals::take_stop),
+    }
+}
+
+fn pollfd(fd: libc::c_int) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+fn reap_all(children: &mut [Child]) {
+    let until = Instant::now() + REAP_FOR;
+    for child in children {
+        child.reap(until);
     }
 }
 
 struct Child {
     name: &'static str,
     handle: Option<duct::Handle>,
-    result: Option<Result<Vec<u8>, String>>,
+    stdout: Option<PipeReader>,
+    stderr: Option<PipeReader>,
+    out: Vec<u8>,
+    err: Vec<u8>,
+    cut: Option<Cut>,
+    exited: Option<(ExitStatus, Instant)>,
+    result: Option<Result<Captured, String>>,
 }
 
 impl Child {
     fn start(name: &'static str, program: &OsString, args: &[&str]) -> Child {
-        let expression = duct::cmd(program, args)
-            .env("LC_ALL", "C")
-            // A user's toprc could hide the summary or change its units; batch output should be
-            // top's defaults (a site-wide /etc/topdefaultrc still applies).
-            .env("HOME", "/nonexistent")
-            .env_remove("XDG_CONFIG_HOME")
-            .stdin_null()
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .before_spawn(|command| {
-                command.process_group(0);
-                Ok(())
-            });
-        let (handle, result) = match expression.start() {
-            Ok(handle) => (Some(handle), None),
-            Err(e) => (
-                None,
-                Some(Err(format!(
-                    "could not run {name} ({}): {e}",
-                    escape(program.as_encoded_bytes())
-                ))),
-            ),
-        };
-        Child {
+        let mut child = Child {
             name,
-            handle,
-            result,
+            handle: None,
+            stdout: None,
+            stderr: None,
+            out: Vec::new(),
+            err: Vec::new(),
+            cut: None,
+            exited: None,
+            result: None,
+        };
+        match spawn(program, args) {
+            Ok((handle, stdout, stderr)) => {
+                child.handle = Some(handle);
+                child.stdout = Some(stdout);
+                child.stderr = Some(stderr);
+            }
+            Err(e) => {
+                let program = escape(program.as_encoded_bytes());
+                child.result = Some(Err(if e.kind() == io::ErrorKind::NotFound {
+                    format!("{name} not found ({program})")
+                } else {
+                    format!("{name} could not be started ({program}): {e}")
+                }));
+            }
         }
+        child
     }
 
-    fn poll(&mut self, deadline: Instant, limit: Duration) {
+    /// Reads what the pipes hold now, without blocking. Past the limit the output is cut: the
+    /// program is killed, its pipes closed, and only whole lines are kept.
+    fn read_available(&mut self, chunk: &mut [u8], limit: usize) {
         if self.result.is_some() {
             return;
         }
-        let Some(handle) = &self.handle else { return };
-        match handle.try_wait() {
-            Ok(Some(output)) if output.status.success() => {
-                // Finished: the handle gives its output up without copying it.
-                self.result = self
-                    .handle
-                    .take()
-                    .map(|h| h.into_output().map(|o| o.stdout).map_err(|e| e.to_string()));
+        while let Some(n) = read_some(&mut self.stdout, chunk) {
+            let data = chunk.get(..n).unwrap_or_default();
+            let room = limit.saturating_sub(self.out.len());
+            if data.len() > room {
+                self.out
+                    .extend_from_slice(data.get(..room).unwrap_or_default());
+                let whole_lines = self
+                    .out
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                self.out.truncate(whole_lines);
+                self.cut = Some(Cut { limit });
+                self.stdout = None;
+                self.stderr = None;
+                return;
             }
-            Ok(Some(output)) => {
-                let stderr = output
-                    .stderr
-                    .split(|&b| b == b'\n')
-                    .find(|l| !l.is_empty())
-                    .unwrap_or_default();
-                let why = if stderr.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", escape(stderr))
-                };
-                self.result = Some(Err(format!(
-                    "{} failed ({}){why}",
-                    self.name, output.status
-                )));
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                self.kill();
-                self.result = Some(Err(format!(
-                    "{} did not finish within {} and was killed",
-                    self.name,
-                    crate::duration::format_duration(limit)
-                )));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                self.result = Some(Err(format!("{} could not be waited for: {e}", self.name)))
-            }
+            self.out.extend_from_slice(data);
+        }
+        while let Some(n) = read_some(&mut self.stderr, chunk) {
+            let room = STDERR_KEPT.saturating_sub(self.err.len());
+            self.err
+                .extend_from_slice(chunk.get(..n.min(room)).unwrap_or_default());
         }
     }
 
-    /// Kills the child's whole process group, then reaps it briefly so no zombie is left.
-    fn kill(&mut self) {
+    /// Decides whether the program is done: finished and its pipes drained, cut, or out of time.
+    fn settle(&mut self, deadline: Instant, limit: Duration) {
+        if self.result.is_some() {
+            return;
+        }
+        if let Some(cut) = self.cut {
+            self.signal_group();
+            self.reap(Instant::now() + REAP_FOR);
+            self.result = Some(Ok(Captured {
+                bytes: std::mem::take(&mut self.out),
+                cut: Some(cut),
+            }));
+            return;
+        }
+        if self.exited.is_none() {
+            match self.handle.as_ref().map(duct::Handle::try_wait) {
+                Some(Ok(Some(output))) => self.exited = Some((output.status, Instant::now())),
+                Some(Ok(None)) | None => {}
+                Some(Err(e)) => {
+                    self.result = Some(Err(format!("{} could not be waited for: {e}", self.name)));
+                    return;
+                }
+            }
+        }
+        let pipes_open = self.stdout.is_some() || self.stderr.is_some();
+        match self.exited {
+            Some((status, at)) => {
+                if pipes_open && at.elapsed() < GRACE_AFTER_EXIT {
+                    return;
+                }
+                if pipes_open {
+                    // A descendant holds the pipes; it belongs to the program's group.
+                    self.signal_group();
+                    self.stdout = None;
+                    self.stderr = None;
+                }
+                self.result = Some(self.finished(status));
+            }
+            None if Instant::now() >= deadline => {
+                self.signal_group();
+                self.reap(Instant::now() + REAP_FOR);
+                self.result = Some(Err(format!(
+                    "{} timed out after {} and was killed",
+                    self.name,
+                    format_duration(limit)
+                )));
+            }
+            None => {}
+        }
+    }
+
+    fn finished(&mut self, status: ExitStatus) -> Result<Captured, String> {
+        if status.success() {
+            return Ok(Captured::whole(std::mem::take(&mut self.out)));
+        }
+        let what = match (status.code(), status.signal()) {
+            (Some(code), _) => format!("{} exited with status {code}", self.name),
+            (None, Some(signal)) => format!("{} was killed by signal {signal}", self.name),
+            (None, None) => format!("{} failed ({status})", self.name),
+        };
+        let first_error_line = self
+            .err
+            .split(|&b| b == b'\n')
+            .find(|line| !line.is_empty())
+            .unwrap_or_default();
+        if first_error_line.is_empty() {
+            Err(what)
+        } else {
+            Err(format!("{what}: {}", escape(first_error_line)))
+        }
+    }
+
+    /// SIGKILL to the program's whole process group. While the program is not yet reaped (or a
+    /// member of its group lives) the group's id cannot be reused, so this never hits a stranger.
+    fn signal_group(&mut self) {
+        if let Some(handle) = &self.handle {
+            for pid in handle.pids() {
+                if let Ok(pgid) = libc::pid_t::try_from(pid) {
+                    // SAFETY: kill has no memory-safety preconditions; the group is the child's.
+                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                }
+            }
+        }
+        self.stdout = None;
+        self.stderr = None;
+    }
+
+    /// Waits briefly for a killed program to be reaped, so no zombie is left behind.
+    fn reap(&mut self, until: Instant) {
         let Some(handle) = self.handle.take() else {
             return;
         };
-        for pid in handle.pids() {
-            if let Ok(pgid) = libc::pid_t::try_from(pid) {
-                // SAFETY: kill has no memory-safety preconditions; the group is the child's own.
-                unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            }
+        while matches!(handle.try_wait(), Ok(None)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = handle.kill();
-        let reap_until = Instant::now() + Duration::from_secs(1);
-        while Instant::now() < reap_until {
-            if !matches!(handle.try_wait(), Ok(None)) {
-                break;
+    }
+
+    fn into_result(self) -> Result<Captured, String> {
+        self.result
+            .unwrap_or_else(|| Err(format!("{} gave no result", self.name)))
+    }
+}
+
+fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeReader, PipeReader)> {
+    let (stdout, stdout_writer) = io::pipe()?;
+    let (stderr, stderr_writer) = io::pipe()?;
+    for reader in [&stdout, &stderr] {
+        set_nonblocking(reader)?;
+    }
+    // The expression owns our copies of the write ends; dropping it when this function returns
+    // closes them, so the pipes end when the program (and its descendants) close theirs.
+    let handle = duct::cmd(program, args)
+        .env("LC_ALL", "C")
+        // A user's toprc could hide the summary or change its units; batch output should be
+        // top's defaults (a site-wide /etc/topdefaultrc still applies).
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin_null()
+        .stdout_file(stdout_writer)
+        .stderr_file(stderr_writer)
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        })
+        .start()?;
+    Ok((handle, stdout, stderr))
+}
+
+fn set_nonblocking(pipe: &PipeReader) -> io::Result<()> {
+    let fd = pipe.as_fd().as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One non-blocking read: `Some(n)` with data, `None` when there is nothing now. End of file and
+/// errors close the pipe.
+fn read_some(pipe: &mut Option<PipeReader>, chunk: &mut [u8]) -> Option<usize> {
+    let reader = pipe.as_mut()?;
+    loop {
+        match reader.read(chunk) {
+            Ok(0) => {
+                *pipe = None;
+                return None;
             }
-            std::thread::sleep(POLL);
+            Ok(n) => return Some(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(_) => {
+                *pipe = None;
+                return None;
+            }
         }
     }
 }

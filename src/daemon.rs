@@ -10,7 +10,7 @@ use crate::capture::Tools;
 use crate::duration::format_setting;
 use crate::episode::{Episodes, Event, Report, Rules};
 use crate::incident::{self, Incident, Sources};
-use crate::logfile::{LogDir, LogFile};
+use crate::logfile::{LOG_FILES, LogDir, LogFile, NotWritten, Written};
 use crate::meminfo::{MemSample, MeminfoReader};
 use crate::report::{self, Occasion};
 use crate::signals::{Received, Signals};
@@ -71,16 +71,23 @@ impl Watch {
                         self.meminfo.path().display()
                     );
                 }
+                // A fresh descriptor for the next try, in case this one went bad.
+                self.meminfo.reopen();
                 None
             }
         }
     }
 }
 
+/// How often unwritten reports are retried while nothing else is written (besides at every
+/// report and on SIGHUP).
+const RETRY_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs until SIGTERM or SIGINT. Errors only for what makes running pointless at start.
 pub fn run(settings: &Settings) -> Result<(), String> {
     // Before anything starts a thread, so every thread inherits the blocked mask.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
+    settings.tools.check()?;
     let logs = LogDir::prepare(&settings.log_dir)?;
     let (mut watch, first) = Watch::start(&settings.proc_root, settings.rules)?;
     eprintln!(
@@ -98,10 +105,11 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         settings.proc_root.clone(),
         settings.details,
     );
-    let writer = Writer {
+    let mut writer = Writer {
         logs,
         sources,
         threshold_percent: settings.rules.threshold_percent,
+        retry_at: None,
     };
 
     let mut next_tick = Instant::now();
@@ -111,25 +119,23 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         {
             break;
         }
+        writer.retry_if_due();
         // A slow capture must not be followed by a burst of catch-up ticks.
         next_tick = (next_tick + settings.interval).max(Instant::now());
-        if sleep_until(&signals, next_tick) == Some(Received::Stop) {
+        if sleep_until(&signals, next_tick, &mut writer) == Some(Received::Stop) {
             break;
         }
     }
+    writer.last_try();
     eprintln!("memory-monitor: stopping on signal");
     Ok(())
 }
 
-fn sleep_until(signals: &Signals, deadline: Instant) -> Option<Received> {
+fn sleep_until(signals: &Signals, deadline: Instant, writer: &mut Writer) -> Option<Received> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match signals.wait(left) {
-            Some(Received::Hangup) => {
-                eprintln!(
-                    "memory-monitor: SIGHUP: log files are reopened for every report, nothing to do"
-                );
-            }
+            Some(Received::Hangup) => writer.reopen(),
             Some(Received::Stop) => return Some(Received::Stop),
             None => return None,
         }
@@ -143,22 +149,30 @@ struct Writer<'a> {
     logs: LogDir,
     sources: Sources<'a>,
     threshold_percent: f64,
+    /// When to retry unwritten reports, while there are any.
+    retry_at: Option<Instant>,
 }
 
 impl Writer<'_> {
-    fn handle(&self, event: Event, sample: MemSample, signals: &Signals) -> Result<(), Stopped> {
+    fn handle(
+        &mut self,
+        event: Event,
+        sample: MemSample,
+        signals: &Signals,
+    ) -> Result<(), Stopped> {
         let now = Local::now().fixed_offset();
         match event {
             Event::Report(report) => {
-                let mut pause = |d| signals.wait(d) == Some(Received::Stop);
-                let incident = incident::collect(&self.sources, &mut pause).map_err(|_| Stopped)?;
+                let incident =
+                    incident::collect(&self.sources, Some(signals)).map_err(|_| Stopped)?;
                 self.write_report(&now, report, &sample, &incident);
+                drop(incident);
                 release_freed_memory();
             }
             Event::Recovered { high_for, .. } => {
                 self.append(
                     LogFile::Incidents,
-                    &report::recovered_line(&now, &sample, high_for),
+                    report::recovered_line(&now, &sample, high_for),
                 );
             }
         }
@@ -166,7 +180,7 @@ impl Writer<'_> {
     }
 
     fn write_report(
-        &self,
+        &mut self,
         now: &DateTime<FixedOffset>,
         report: Report,
         sample: &MemSample,
@@ -184,13 +198,13 @@ impl Writer<'_> {
         };
         self.append(
             LogFile::Incidents,
-            &(marker.clone() + &report::render_incident(&header, incident)),
+            marker.clone() + &report::render_incident(&header, incident),
         );
         if self.sources.details > 0 {
             let mut text = marker + &header + "\n";
             details::render(&incident.details, now, &mut text);
             text.push('\n');
-            self.append(LogFile::Details, &text);
+            self.append(LogFile::Details, text);
         }
         if let Some(why) = incident.cpu_problem() {
             eprintln!(
@@ -204,16 +218,81 @@ impl Writer<'_> {
                 report.incident
             );
         }
+        for note in &incident.notes {
+            eprintln!("memory-monitor: incident {}: {note}", report.incident);
+        }
     }
 
-    fn append(&self, file: LogFile, text: &str) {
-        if let Err(e) = self.logs.append(file, text) {
-            let path = self.logs.path(file);
+    fn append(&mut self, file: LogFile, text: String) {
+        let result = self.logs.append(file, text);
+        self.said(file, result);
+    }
+
+    /// Tells stderr how a write went when it is news: a failure, or delayed reports landing.
+    fn said(&mut self, file: LogFile, result: Result<Written, NotWritten>) {
+        let path = self.logs.path(file);
+        let path = escape::escape(path.as_os_str().as_encoded_bytes());
+        match result {
+            Ok(Written { delayed: 0 }) => {}
+            Ok(Written { delayed }) => {
+                eprintln!(
+                    "memory-monitor: {path} can be written again; {delayed} delayed entries written"
+                );
+            }
+            Err(NotWritten { error, waiting }) => {
+                eprintln!(
+                    "memory-monitor: cannot write {path}: {error}; {waiting} entries kept in memory, retried at the next report"
+                );
+            }
+        }
+        self.retry_at = if LOG_FILES.iter().any(|&f| self.logs.waiting(f) > 0) {
+            Some(Instant::now() + RETRY_EVERY)
+        } else {
+            None
+        };
+    }
+
+    fn retry(&mut self) {
+        for file in LOG_FILES {
+            if self.logs.waiting(file) > 0 {
+                let result = self.logs.flush(file);
+                self.said(file, result);
+            }
+        }
+    }
+
+    fn retry_if_due(&mut self) {
+        if self.retry_at.is_some_and(|at| Instant::now() >= at) {
+            self.retry();
+        }
+    }
+
+    /// SIGHUP, as after log rotation: open both files again now (creating them), and retry.
+    fn reopen(&mut self) {
+        let failures = self.logs.reopen();
+        for (file, e) in &failures {
             eprintln!(
-                "memory-monitor: cannot write {}: {}",
-                escape::escape(path.as_os_str().as_encoded_bytes()),
-                e
+                "memory-monitor: SIGHUP: cannot open {}: {e}",
+                escape::escape(self.logs.path(*file).as_os_str().as_encoded_bytes())
             );
+        }
+        if failures.is_empty() {
+            eprintln!("memory-monitor: SIGHUP: log files reopened");
+        }
+        self.retry();
+    }
+
+    /// At exit: one more try for what waits, and a word on what is lost.
+    fn last_try(&mut self) {
+        self.retry();
+        for file in LOG_FILES {
+            let lost = self.logs.waiting(file);
+            if lost > 0 {
+                eprintln!(
+                    "memory-monitor: {lost} entries for {} could not be written and are lost",
+                    file.file_name()
+                );
+            }
         }
     }
 }

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::capture::{self, Interrupted, Outputs, Tools};
+use crate::capture::{self, Captured, Interrupted, Outputs, Tools};
 use crate::procinfo::{ProcDetails, ProcSource, system_clock_ticks};
 use crate::ps::PsTable;
+use crate::signals::Signals;
 use crate::top::TopSummary;
 use crate::users::{self, SystemUsers, UserNames};
 
@@ -38,6 +39,8 @@ pub struct Incident {
     pub ps: Result<PsTable, String>,
     /// The processes with the most resident memory, biggest first.
     pub details: Vec<ProcDetails>,
+    /// What the reader must know to read the rest right (an output that was cut short).
+    pub notes: Vec<String>,
 }
 
 impl Incident {
@@ -57,23 +60,26 @@ impl Incident {
     }
 }
 
-pub fn collect(
-    sources: &Sources,
-    pause: &mut dyn FnMut(std::time::Duration) -> bool,
-) -> Result<Incident, Interrupted> {
-    let outputs = capture::run_ps_and_top(&sources.tools, pause)?;
+/// Runs ps and top and reads the details; a stop signal interrupts it.
+pub fn collect(sources: &Sources, stop: Option<&Signals>) -> Result<Incident, Interrupted> {
+    let outputs = capture::run_ps_and_top(&sources.tools, stop)?;
     Ok(from_outputs(outputs, sources))
 }
 
 /// Everything after the programs ran; separate so tests can feed recorded outputs.
 pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
     let own_pids = outputs.own_pids;
-    let top = outputs
-        .top
-        .and_then(|bytes| crate::top::parse(&bytes).map_err(|e| e.to_string()));
-    let mut ps = outputs
-        .ps
-        .and_then(|bytes| crate::ps::parse(&bytes).map_err(|e| e.to_string()));
+    let mut notes = Vec::new();
+    let mut cut_noted = |program: &str, captured: Captured| {
+        if let Some(cut) = captured.cut {
+            notes.push(capture::cut_note(program, cut));
+        }
+        captured.bytes
+    };
+    let top = outputs.top.map(|c| cut_noted("top", c));
+    let ps = outputs.ps.map(|c| cut_noted("ps", c));
+    let top = top.and_then(|bytes| crate::top::parse(&bytes).map_err(|e| e.to_string()));
+    let mut ps = ps.and_then(|bytes| crate::ps::parse(&bytes).map_err(|e| e.to_string()));
     if let Ok(table) = &mut ps {
         users::expand_cut_names(table, &sources.proc_root, sources.users);
     }
@@ -89,7 +95,12 @@ pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
             .collect(),
         Err(_) => Vec::new(),
     };
-    Incident { top, ps, details }
+    Incident {
+        top,
+        ps,
+        details,
+        notes,
+    }
 }
 
 /// PIDs of the `n` processes with the most RSS (ties: lowest PID first), leaving out `skip`.

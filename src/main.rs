@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
-use memory_monitor::capture::Tools;
+use memory_monitor::capture::{OUTPUT_LIMIT, Tools};
 use memory_monitor::daemon::{self, Settings};
 use memory_monitor::details;
 use memory_monitor::duration::parse_duration;
@@ -18,6 +18,7 @@ use memory_monitor::episode::Rules;
 use memory_monitor::incident::{self, Sources};
 use memory_monitor::meminfo::MeminfoReader;
 use memory_monitor::report::{self, Occasion};
+use memory_monitor::signals::Signals;
 
 /// Watches memory use and, when it stays high, logs what every process was doing.
 #[derive(Parser, Debug)]
@@ -109,7 +110,7 @@ struct CaptureArgs {
     // The default is far above their usual second: on a machine swapping hard they are slow too.
     /// How long ps and top may run before they are killed.
     #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_CAPTURE_TIMEOUT",
-        allow_hyphen_values = true, default_value = "30s", value_parser = parse_positive_duration)]
+        allow_hyphen_values = true, default_value = "10s", value_parser = parse_positive_duration)]
     capture_timeout: Duration,
 }
 
@@ -186,6 +187,7 @@ fn tools(args: &CaptureArgs) -> Tools {
         ps_bin: args.ps_bin.clone(),
         top_bin: args.top_bin.clone(),
         timeout: args.capture_timeout,
+        output_limit: OUTPUT_LIMIT,
     }
 }
 
@@ -205,15 +207,14 @@ fn run(args: RunArgs) -> Result<(), String> {
 }
 
 fn snapshot(args: CaptureArgs) -> Result<(), String> {
+    // Ctrl-C during the capture then stops ps and top too, not only this program.
+    let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
+    tools(&args).check()?;
     let (_, sample) = MeminfoReader::open_sampled(&args.proc_root)?;
     let now = chrono::Local::now().fixed_offset();
     let sources = Sources::of_this_system(tools(&args), args.proc_root.clone(), args.details);
-    let mut sleep = |d| {
-        std::thread::sleep(d);
-        false
-    };
-    let incident =
-        incident::collect(&sources, &mut sleep).map_err(|_| "interrupted".to_string())?;
+    let incident = incident::collect(&sources, Some(&signals))
+        .map_err(|_| "interrupted; ps and top were stopped".to_string())?;
     if let Err(why) = &incident.ps {
         return Err(why.clone());
     }

@@ -160,16 +160,24 @@ impl MeminfoReader {
     /// daemon and `snapshot` find out at start that the proc root is unusable.
     pub fn open_sampled(proc_root: &Path) -> Result<(MeminfoReader, MemSample), String> {
         let path = proc_root.join("meminfo");
+        let fix = "memory-monitor needs the procfs of a Linux kernel there (see --proc-root)";
         let mut reader = MeminfoReader::open(proc_root)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            .map_err(|e| format!("cannot open {}: {e}; {fix}", path.display()))?;
         let first = reader
             .sample()
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            .map_err(|e| format!("cannot read {}: {e}; {fix}", path.display()))?;
         Ok((reader, first))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Opens the file again; keeps the old descriptor if that fails.
+    pub fn reopen(&mut self) {
+        if let Ok(file) = File::open(&self.path) {
+            self.file = file;
+        }
     }
 
     /// One `pread` from offset 0: procfs hands over the whole file in one read, and the buffer

@@ -109,6 +109,9 @@ pub fn render_incident(header: &str, incident: &Incident) -> String {
         }
         Err(why) => out.push_str(&format!("  (no top summary, CPU n/a: {why})\n")),
     }
+    for note in &incident.notes {
+        out.push_str(&format!("  ({note})\n"));
+    }
     match &incident.ps {
         Ok(ps_table) => table::render(ps_table, &mut out),
         Err(why) => out.push_str(&format!("  (no process table: {why})\n")),

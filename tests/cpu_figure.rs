@@ -44,18 +44,15 @@ fn one_busy_core_reads_near_the_truth() {
         ps_bin: "ps".into(),
         top_bin: "top".into(),
         timeout: Duration::from_secs(30),
+        output_limit: memory_monitor::capture::OUTPUT_LIMIT,
     };
     let mut readings = Vec::new();
     for _ in 0..3 {
         let (busy0, total0) = cpu_jiffies();
-        let outputs = run_ps_and_top(&tools, &mut |d| {
-            std::thread::sleep(d);
-            false
-        })
-        .unwrap();
+        let outputs = run_ps_and_top(&tools, None).unwrap();
         let (busy1, total1) = cpu_jiffies();
         let truth = (busy1 - busy0) as f64 * 100.0 / (total1 - total0).max(1) as f64;
-        let summary = memory_monitor::top::parse(&outputs.top.unwrap()).unwrap();
+        let summary = memory_monitor::top::parse(&outputs.top.unwrap().bytes).unwrap();
         readings.push((summary.cpu_busy.unwrap(), truth));
     }
     stop.store(true, Ordering::Relaxed);
@@ -71,8 +68,11 @@ fn one_busy_core_reads_near_the_truth() {
             (figure - truth).abs() <= 15.0,
             "top said {figure:.1}%, /proc/stat {truth:.1}%: {readings:?}"
         );
-        // top -bn1 reads only 0 or 100 here; two frames must not.
-        assert!(figure > 5.0 && (cpus == 1 || figure < 95.0), "{readings:?}");
+        // top -bn1 reads only 0 or 100 here; two frames must not. Only telling while the
+        // machine is not saturated by something else (then the truth is near 100 too).
+        if truth < 90.0 {
+            assert!(figure > 5.0 && (cpus == 1 || figure < 95.0), "{readings:?}");
+        }
     }
     eprintln!("{cpus} CPUs, one busy: (top, /proc/stat) = {readings:.1?}");
 }

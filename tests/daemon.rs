@@ -345,11 +345,11 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
     let incidents = daemon.read("incidents.log");
     assert!(incidents.contains("| CPU n/a |"), "{incidents}");
     assert!(
-        incidents.contains("  (no top summary, CPU n/a: top failed (exit status: 3))\n"),
+        incidents.contains("  (no top summary, CPU n/a: top exited with status 3)\n"),
         "{incidents}"
     );
     assert!(
-        incidents.contains("  (no process table: ps did not finish within 500ms and was killed)\n"),
+        incidents.contains("  (no process table: ps timed out after 500ms and was killed)\n"),
         "{incidents}"
     );
     assert!(
@@ -358,7 +358,7 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
     );
     let (status, _, daemon) = daemon.stop(libc::SIGTERM);
     assert!(status.success());
-    assert!(daemon.stderr_text().contains("ps did not finish"));
+    assert!(daemon.stderr_text().contains("ps timed out after 500ms"));
 }
 
 #[test]

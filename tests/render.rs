@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 use common::{FakeProc, FakeProcess, FakeUsers, corpus};
-use memory_monitor::capture::{Outputs, Tools};
+use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Tools};
 use memory_monitor::episode::Report;
 use memory_monitor::incident::{self, Incident, Sources};
 use memory_monitor::meminfo::MemSample;
@@ -34,6 +34,7 @@ fn sources(proc_root: &std::path::Path, details: usize) -> Sources<'static> {
             ps_bin: "unused".into(),
             top_bin: "unused".into(),
             timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
         },
         proc_root: proc_root.to_path_buf(),
         details,
@@ -49,11 +50,7 @@ fn incident_from(
     details: usize,
 ) -> Incident {
     incident::from_outputs(
-        Outputs {
-            ps: ps_output,
-            top: top_output,
-            own_pids: vec![],
-        },
+        Outputs::recorded(ps_output, top_output),
         &sources(fake.path(), details),
     )
 }
@@ -270,7 +267,7 @@ fn details_never_leave_a_field_out() {
 fn a_failing_top_and_a_failing_ps_are_said_in_one_line_each() {
     let fake = FakeProc::new();
     let incident = incident_from(
-        Err("ps failed (exit status: 1): boom".into()),
+        Err("ps exited with status 1: boom".into()),
         Ok(b"busybox top\x1b[H\n".to_vec()),
         &fake,
         5,
@@ -282,7 +279,7 @@ fn a_failing_top_and_a_failing_ps_are_said_in_one_line_each() {
         text,
         "2026-11-22 14:03:15 +01:00 | snapshot | RAM 83.2% (3.08 of 3.70 GiB) | CPU n/a\n\
          \x20 (no top summary, CPU n/a: top's output is not procps `top -b` output (no `top -` summary line; it starts with `busybox top\\x1b[H`))\n\
-         \x20 (no process table: ps failed (exit status: 1): boom)\n\n"
+         \x20 (no process table: ps exited with status 1: boom)\n\n"
     );
     assert!(incident.details.is_empty());
 }

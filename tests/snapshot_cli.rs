@@ -87,7 +87,7 @@ fn a_failing_ps_or_a_foreign_ps_is_an_error() {
     for (ps_body, expected) in [
         (
             "echo 'ps: fatal: bad things' >&2; exit 1",
-            "ps failed (exit status: 1): ps: fatal: bad things",
+            "ps exited with status 1: ps: fatal: bad things",
         ),
         (&cat("psaux_jc-macos1014-bsd_1.txt") as &str, "BSD or macOS"),
         (
@@ -114,11 +114,9 @@ fn a_failing_ps_or_a_foreign_ps_is_an_error() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
-    assert!(
-        String::from_utf8(missing.stderr)
-            .unwrap()
-            .contains("could not run ps (/nonexistent/ps)")
-    );
+    assert!(String::from_utf8(missing.stderr).unwrap().starts_with(
+        "memory-monitor: --ps-bin /nonexistent/ps: no such file; give the path of procps's ps"
+    ));
 }
 
 #[test]
