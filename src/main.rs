@@ -80,7 +80,8 @@ struct CaptureArgs {
         value_name = "N",
         env = "MEMORY_MONITOR_DETAILS",
         allow_negative_numbers = true,
-        default_value = "5"
+        default_value = "5",
+        value_parser = parse_count
     )]
     details: usize,
     /// The procfs to read (for tests).
@@ -118,18 +119,24 @@ fn parse_threshold(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a number"))?;
+        .map_err(|_| format!("'{text}' is not a number; give a percentage such as 80"))?;
     if value.is_finite() && value > 0.0 && value < 100.0 {
         Ok(value)
     } else {
-        Err("must be above 0 and below 100".into())
+        Err("must be a percentage above 0 and below 100, such as 80".into())
     }
+}
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be a whole number, 0 or more, such as 5".to_string())
 }
 
 fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
     if d.is_zero() {
-        Err("must be longer than 0".into())
+        Err("must be longer than 0, such as 3s".into())
     } else {
         Ok(d)
     }
@@ -160,8 +167,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// clap's first line (it adds usage and tips below), and which variable gave the value when
-/// the flag was not on the command line, since a systemd EnvironmentFile is the usual source.
+/// clap's first line (it adds usage and tips below) and a fix: clap's suggestion, or where to
+/// look. When the flag was not on the command line, also which variable gave the value, since a
+/// systemd EnvironmentFile is the usual source.
 fn one_line(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
@@ -179,7 +187,24 @@ fn one_line(e: &clap::Error) -> String {
             line.push_str(&format!(" (from {variable})"));
         }
     }
-    line
+    let suggested = match e.get(ContextKind::SuggestedArg) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => match e.get(ContextKind::SuggestedSubcommand) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(s)) => s.first().cloned(),
+            _ => None,
+        },
+    };
+    let fix = match (e.kind(), suggested) {
+        (_, Some(suggestion)) => format!("did you mean '{suggestion}'?"),
+        // The value parsers' own messages say what a good value looks like.
+        (ErrorKind::ValueValidation, None) => return line,
+        (ErrorKind::InvalidSubcommand, None) => {
+            "the commands are run (the default) and snapshot".into()
+        }
+        _ => "memory-monitor --help lists the options".into(),
+    };
+    format!("{line}; {fix}")
 }
 
 fn tools(args: &CaptureArgs) -> Tools {

@@ -18,6 +18,9 @@ pub const VSZ: usize = 4;
 pub const RSS: usize = 5;
 pub const COMMAND: usize = 10;
 
+/// Eleven fields and their blanks: `u 1 0 0 0 0 ? S 0 0 c`.
+const SHORTEST_ROW: usize = 21;
+
 /// One line of the table: every cell already escaped and normalised for the log, kept in one
 /// string (a table of thousands of rows would otherwise be tens of thousands of allocations).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +145,10 @@ pub fn parse(output: &[u8]) -> Result<PsTable, PsError> {
     let (_, header) = lines.next().ok_or(PsError::Empty)?;
     check_header(header)?;
 
-    let rows = output.iter().filter(|&&b| b == b'\n').count();
+    // Room for every row up front, but never more than the output could hold: a broken ps
+    // printing millions of blank lines must not reserve memory for millions of rows.
+    let line_count = output.iter().filter(|&&b| b == b'\n').count();
+    let rows = line_count.min(output.len() / SHORTEST_ROW);
     let mut table = PsTable {
         processes: Vec::with_capacity(rows),
         odd_lines: Vec::new(),
@@ -454,6 +460,15 @@ mod tests {
         );
         assert_eq!(parse(b""), Err(PsError::Empty));
         assert_eq!(parse(b"\n \n"), Err(PsError::Empty));
+    }
+
+    #[test]
+    fn blank_lines_reserve_nothing() {
+        let mut input = HEADER.as_bytes().to_vec();
+        input.extend(std::iter::repeat_n(b'\n', 16 << 20));
+        let t = parse(&input).unwrap();
+        assert!(t.processes.is_empty());
+        assert!(t.processes.capacity() <= input.len() / SHORTEST_ROW);
     }
 
     #[test]

@@ -53,27 +53,39 @@ impl fmt::Display for TopError {
 
 impl std::error::Error for TopError {}
 
+/// The most summary lines kept: five, plus one per CPU when top shows each (its `1` toggle).
+/// Anything longer is not a summary, and must not cost memory in proportion to its length.
+const MAX_SUMMARY_LINES: usize = 1024;
+
 pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
-    let lines: Vec<&[u8]> = output
-        .split(|&b| b == b'\n')
-        .map(trim_trailing_blanks)
-        .collect();
-    let Some(frame_start) = lines.iter().rposition(|l| l.starts_with(b"top - ")) else {
-        let first_line = lines
-            .iter()
-            .find(|l| !l.is_empty())
+    // Found by scanning, not by collecting the lines: a top printing millions of them must not
+    // cost millions of entries.
+    let mut frame_start = None;
+    let mut first_line = None;
+    let mut at = 0;
+    for line in output.split(|&b| b == b'\n') {
+        if line.starts_with(b"top - ") {
+            frame_start = Some(at);
+        } else if first_line.is_none() && !trim_trailing_blanks(line).is_empty() {
+            first_line = Some(line);
+        }
+        at += line.len() + 1;
+    }
+    let Some(frame) = frame_start.and_then(|start| output.get(start..)) else {
+        let first_line = first_line
+            .map(trim_trailing_blanks)
             .ok_or(TopError::Empty)?;
         return Err(TopError::NoFrame {
             first_line: escape(first_line),
         });
     };
-    let summary: Vec<&[u8]> = lines
-        .get(frame_start..)
-        .unwrap_or_default()
-        .iter()
+    let summary: Vec<&[u8]> = frame
+        .split(|&b| b == b'\n')
+        .map(trim_trailing_blanks)
         .enumerate()
         .take_while(|(i, l)| *i == 0 || !(l.is_empty() || is_task_header(l)))
-        .map(|(_, l)| *l)
+        .take(MAX_SUMMARY_LINES)
+        .map(|(_, l)| l)
         .collect();
     Ok(TopSummary {
         lines: summary.iter().map(|l| escape(l)).collect(),
@@ -365,6 +377,22 @@ mod tests {
         assert_eq!(parse(b"\n\n"), Err(TopError::Empty));
         let err = parse(b"Mem: 1K used\nCPU: 0% usr\n").unwrap_err();
         assert!(err.to_string().contains("`Mem: 1K used`"), "{err}");
+    }
+
+    #[test]
+    fn millions_of_lines_cost_no_memory_per_line() {
+        let mut text = b"top - 1\n%Cpu(s): 1.0 us, 0.0 sy, 0.0 ni, 99.0 id\n".to_vec();
+        text.extend(
+            std::iter::repeat_n(b'x', 10)
+                .chain([b'\n'])
+                .cycle()
+                .take(11 << 20),
+        );
+        let s = parse(&text).unwrap();
+        assert_eq!(s.lines.len(), MAX_SUMMARY_LINES);
+        let blank = [b"top - 1\n".as_slice(), &vec![b'\n'; 16 << 20]].concat();
+        assert_eq!(parse(&blank).unwrap().lines, vec!["top - 1"]);
+        assert_eq!(parse(&vec![b'\n'; 16 << 20]), Err(TopError::Empty));
     }
 
     #[test]

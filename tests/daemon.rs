@@ -3,141 +3,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{FakeProc, FakeProcess, corpus_dir, fake_program};
+use common::daemon::{Launch, cat, count, running, set_used};
+use common::{FakeProc, FakeProcess, fake_program};
 use regex::Regex;
-
-struct Daemon {
-    child: Child,
-    logs: PathBuf,
-    stderr: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-const MIB: u64 = 1024;
-
-fn start(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    let ps = fake_program(dir.path(), "ps", ps_body);
-    let top = fake_program(dir.path(), "top", top_body);
-    let stderr = dir.path().join("stderr");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("MEMORY_MONITOR_") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .arg("run")
-        .args([
-            "--interval",
-            "50ms",
-            "--sustain",
-            "300ms",
-            "--repeat",
-            "1s",
-            "--details",
-            "3",
-        ])
-        .arg("--log-dir")
-        .arg(&logs)
-        .arg("--proc-root")
-        .arg(fake.path())
-        .arg("--ps-bin")
-        .arg(&ps)
-        .arg("--top-bin")
-        .arg(&top)
-        .args(extra)
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap());
-    Daemon {
-        child: command.spawn().unwrap(),
-        logs,
-        stderr,
-        dir,
-    }
-}
-
-impl Daemon {
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.logs.join(name)).unwrap_or_default()
-    }
-
-    fn wait_for(&mut self, what: &str, done: impl Fn(&Daemon) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !done(self) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "daemon exited ({status}) while waiting for {what}; stderr: {}",
-                    self.stderr_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; incidents.log:\n{}",
-                self.read("incidents.log")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn signal(&self, signal: i32) {
-        let pid = i32::try_from(self.child.id()).unwrap();
-        // SAFETY: sending a signal to our own child.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    }
-
-    fn stop(mut self, signal: i32) -> (ExitStatus, Duration, Daemon) {
-        let sent = Instant::now();
-        self.signal(signal);
-        let status = self.child.wait().unwrap();
-        (status, sent.elapsed(), self)
-    }
-
-    fn stderr_text(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-/// A daemon whose ps and top print ordinary corpus samples, once it has started.
-fn start_ordinary(fake: &FakeProc) -> Daemon {
-    let mut daemon = start(
-        fake,
-        &cat("psaux_jc-centos77_1.txt"),
-        &cat("top_jc-ubuntu2010_1.txt"),
-        &[],
-    );
-    daemon.wait_for("start-up", |d| {
-        d.stderr_text().contains("reporting when above")
-    });
-    daemon
-}
-
-/// Whether a process with exactly this command line exists.
-fn running(cmdline: &[u8]) -> bool {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == cmdline))
-}
-
-fn cat(file: &str) -> String {
-    format!("exec cat '{}'", corpus_dir().join(file).display())
-}
-
-fn count(text: &str, needle: &str) -> usize {
-    text.lines().filter(|l| l.contains(needle)).count()
-}
-
-fn set_used(fake: &FakeProc, percent: u64) {
-    fake.set_meminfo(1000 * MIB, (100 - percent) * 10 * MIB);
-}
 
 #[test]
 fn episodes_repeats_recovery_and_both_logs() {
@@ -154,12 +25,12 @@ fn episodes_repeats_recovery_and_both_logs() {
         ppid: 1,
     });
     set_used(&fake, 50);
-    let mut daemon = start(
+    let mut daemon = Launch::new(
         &fake,
         &cat("psaux_jc-centos77_1.txt"),
         &cat("top_jc-centos77-kib-n3_2.txt"),
-        &[],
-    );
+    )
+    .start();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         daemon.read("incidents.log"),
@@ -300,12 +171,12 @@ fn episodes_repeats_recovery_and_both_logs() {
 fn sigterm_during_a_capture_stops_at_once_without_a_half_report() {
     let fake = FakeProc::new();
     set_used(&fake, 95);
-    let mut daemon = start(
+    let mut daemon = Launch::new(
         &fake,
         "echo started > \"$0.started\"; exec sleep 60",
         &cat("top_jc-ubuntu2010_1.txt"),
-        &[],
-    );
+    )
+    .start();
     let marker = daemon.dir.path().join("ps.started");
     daemon.wait_for("ps to start", |_| marker.exists());
     let (status, took, daemon) = daemon.stop(libc::SIGTERM);
@@ -319,7 +190,8 @@ fn sigterm_during_a_capture_stops_at_once_without_a_half_report() {
 fn sigint_stops_too_and_sighup_is_harmless() {
     let fake = FakeProc::new();
     set_used(&fake, 10);
-    let mut daemon = start_ordinary(&fake);
+    let mut daemon = Launch::ordinary(&fake).start();
+    daemon.wait_for_start();
     daemon.signal(libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(200));
     assert!(
@@ -335,12 +207,9 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
     let fake = FakeProc::new();
     set_used(&fake, 95);
     // The sleep is a grandchild holding ps's stdout: only killing the group ends it.
-    let mut daemon = start(
-        &fake,
-        "sleep 61 & wait",
-        "exit 3",
-        &["--capture-timeout", "500ms"],
-    );
+    let mut daemon = Launch::new(&fake, "sleep 61 & wait", "exit 3")
+        .args(&["--capture-timeout", "500ms"])
+        .start();
     daemon.wait_for("a report", |d| d.read("incidents.log").ends_with("\n\n"));
     let incidents = daemon.read("incidents.log");
     assert!(incidents.contains("| CPU n/a |"), "{incidents}");
@@ -365,7 +234,8 @@ fn a_hung_ps_is_killed_and_the_report_still_written() {
 fn a_write_error_is_reported_and_the_loop_goes_on() {
     let fake = FakeProc::new();
     set_used(&fake, 95);
-    let mut daemon = start_ordinary(&fake);
+    let mut daemon = Launch::ordinary(&fake).start();
+    daemon.wait_for_start();
     // Make incidents.log impossible to open: a directory in its place.
     let incidents = daemon.logs.join("incidents.log");
     std::fs::remove_file(&incidents).unwrap();

@@ -2,6 +2,8 @@
 //! the table's layout rules.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::path::{Path, PathBuf};
 
 pub fn corpus_dir() -> PathBuf {

@@ -1,0 +1,580 @@
+//! The daemon under faults: ps and top missing, failing, silent, garbled, hung or endless; the log
+//! directory deleted, full or read-only; /proc/meminfo bad at start or while running; signals
+//! during a capture. In each case the report is still written or cleanly absent, and the daemon
+//! stays up.
+
+mod common;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::daemon::{Daemon, Launch, count, headers, running, set_used};
+use common::{FakeProc, fake_program};
+
+/// The report's lines from its header to the blank line that ends it, for the report whose
+/// header is the `n`th (from 0).
+fn report(text: &str, n: usize) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("20") && l.contains(" | incident "))
+        .nth(n)
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| panic!("no report {n} in:\n{text}"));
+    let end = start + lines[start..].iter().position(|l| l.is_empty()).unwrap();
+    lines[start..end].to_vec()
+}
+
+/// A child is a zombie for the moments between its exit and the daemon's next look at it; one
+/// that is still a zombie a second later (longer than any capture here) was left behind.
+fn no_zombies(daemon: &Daemon) {
+    let zombies = || -> Vec<u32> {
+        daemon
+            .children()
+            .into_iter()
+            .filter(|(_, state)| *state == 'Z')
+            .map(|(pid, _)| pid)
+            .collect()
+    };
+    let first = zombies();
+    std::thread::sleep(Duration::from_secs(1));
+    let left: Vec<u32> = zombies()
+        .into_iter()
+        .filter(|pid| first.contains(pid))
+        .collect();
+    assert!(left.is_empty(), "zombie children left behind: {left:?}");
+}
+
+struct Case {
+    program: &'static str,
+    body: &'static str,
+    /// What the report's one indented line says went wrong.
+    says: &'static str,
+}
+
+/// Every way ps or top can let us down, each in a daemon of its own, all at once.
+#[test]
+fn a_missing_failing_silent_garbled_or_hung_program_still_gives_reports() {
+    let cases = [
+        ("not found (", ""),
+        (
+            "exited with status 1: oops: no such option",
+            "echo 'oops: no such option' >&2; exit 1",
+        ),
+        ("was killed by signal 9", "kill -9 $$"),
+        ("printed nothing", "exit 0"),
+        ("timed out after 400ms and was killed", "sleep 64.5 & wait"),
+    ];
+    let mut all = Vec::new();
+    for program in ["ps", "top"] {
+        for (says, body) in cases {
+            all.push(Case {
+                program,
+                body,
+                says,
+            });
+        }
+        all.push(Case {
+            program,
+            body: "printf '\\033[2J\\377garbage\\n\\000\\n'",
+            says: if program == "ps" {
+                "ps output is not procps `ps aux` output (unknown format); its header is `\\x1b[2J\\xffgarbage`"
+            } else {
+                "top's output is not procps `top -b` output (no `top -` summary line; it starts with `\\x1b[2J\\xffgarbage`)"
+            },
+        });
+    }
+    let fakes: Vec<FakeProc> = all.iter().map(|_| FakeProc::new()).collect();
+    let mut daemons: Vec<Daemon> = all
+        .iter()
+        .zip(&fakes)
+        .map(|(case, fake)| {
+            set_used(fake, 10);
+            let mut launch = Launch::ordinary(fake).args(&[
+                "--sustain",
+                "0",
+                "--repeat",
+                "300ms",
+                "--capture-timeout",
+                "400ms",
+            ]);
+            if !case.body.is_empty() {
+                match case.program {
+                    "ps" => launch.ps_body = case.body.into(),
+                    _ => launch.top_body = case.body.into(),
+                }
+            }
+            launch.start()
+        })
+        .collect();
+    for ((case, daemon), fake) in all.iter().zip(&mut daemons).zip(&fakes) {
+        daemon.wait_for_start();
+        if case.body.is_empty() {
+            // Missing: there at start (start-up checks it), gone by the incident.
+            let program = if case.program == "ps" {
+                &daemon.ps
+            } else {
+                &daemon.top
+            };
+            std::fs::remove_file(program).unwrap();
+        }
+        set_used(fake, 95);
+    }
+    for (case, daemon) in all.iter().zip(&mut daemons) {
+        daemon.wait_for_reports(2);
+        let incidents = daemon.read("incidents.log");
+        let expected = if case.program == "ps" {
+            format!("  (no process table: ps {}", case.says)
+        } else {
+            format!("  (no top summary, CPU n/a: top {}", case.says)
+        };
+        let expected = expected.replace("ps ps output", "ps output");
+        let expected = expected.replace("top top's output", "top's output");
+        for n in 0..2 {
+            let lines = report(&incidents, n);
+            let said: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  (")).collect();
+            assert_eq!(said.len(), 1, "{}: {lines:#?}", case.says);
+            assert!(said[0].starts_with(&expected), "{expected}\n{lines:#?}");
+            if case.program == "ps" {
+                assert!(!lines[0].contains("CPU n/a"), "{}", lines[0]);
+                assert!(!lines.iter().any(|l| l.starts_with("USER ")));
+                assert_eq!(lines.len(), 7, "header, top's 5 lines, the one line");
+            } else {
+                assert!(lines[0].contains("| CPU n/a |"), "{}", lines[0]);
+                assert_eq!(lines[1], said[0].to_string());
+                assert!(lines[2].starts_with("USER "));
+                assert_eq!(lines.len(), 3 + 109);
+            }
+        }
+        assert!(daemon.is_running(), "{}: the daemon stays up", case.says);
+        no_zombies(daemon);
+    }
+    for daemon in daemons {
+        let (status, _, daemon) = daemon.stop(libc::SIGTERM);
+        assert!(status.success(), "{}", daemon.stderr_text());
+    }
+    // Each capture with a hung program ran until killed, the last by the stop itself.
+    assert!(
+        !running(b"sleep\x0064.5\x00"),
+        "the hung programs' children were killed with them"
+    );
+}
+
+#[test]
+fn an_endless_ps_or_top_is_cut_at_16_mib_and_said_so() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let header = "printf 'USER PID %%CPU %%MEM VSZ RSS TTY STAT START TIME COMMAND\\n'";
+    let endless_ps = format!(
+        "{header}; exec yes 'root 1 0.0 0.0 1 1 ? S 10:00 0:00 /usr/bin/endless --printing'"
+    );
+    let top_sample = common::corpus_dir().join("top_jc-ubuntu2010_1.txt");
+    let endless_top = format!("cat '{}'; exec yes ''", top_sample.display());
+    let mut daemon = Launch::new(&fake, &endless_ps, &endless_top)
+        .args(&["--sustain", "0", "--repeat", "1h"])
+        .start();
+    daemon.wait_for_reports(1);
+    daemon.wait_for("the whole report", |d| {
+        d.read("incidents.log").ends_with("\n\n")
+    });
+    let incidents = daemon.read("incidents.log");
+    let lines = report(&incidents, 0);
+    assert!(
+        lines.contains(&"  (ps printed more than 16.00 MiB; only the lines before that were read)")
+    );
+    assert!(
+        lines
+            .contains(&"  (top printed more than 16.00 MiB; only the lines before that were read)")
+    );
+    assert!(
+        lines[0].contains("| CPU 6.2% |"),
+        "top's summary was still read: {:?}",
+        &lines[..8]
+    );
+    let rows = lines.iter().filter(|l| l.starts_with("root ")).count();
+    let row_len = "root 1 0.0 0.0 1 1 ? S 10:00 0:00 /usr/bin/endless --printing\n".len();
+    assert_eq!(
+        rows,
+        (16 * 1024 * 1024 - 55) / row_len,
+        "every whole line kept"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("/usr/bin/endless --printing")
+    );
+    assert!(
+        daemon
+            .stderr_text()
+            .contains("ps printed more than 16.00 MiB"),
+        "{}",
+        daemon.stderr_text()
+    );
+    let peak_kib = daemon.status_kib("VmHWM");
+    eprintln!("peak resident memory with two 16 MiB outputs: {peak_kib} KiB");
+    assert!(daemon.is_running());
+    no_zombies(&daemon);
+}
+
+#[test]
+fn a_log_directory_deleted_while_running_is_created_again() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = Launch::ordinary(&fake).start();
+    daemon.wait_for_reports(1);
+    std::fs::remove_dir_all(&daemon.logs).unwrap();
+    daemon.wait_for("the repeat in a new directory", |d| {
+        d.read("incidents.log").contains("since first report")
+    });
+    assert!(!daemon.stderr_text().contains("cannot write"));
+    assert_eq!(headers(&daemon.read("details.log")), 1);
+}
+
+/// Runs the daemon in a mount namespace of its own with its log directory on a tmpfs of `size`,
+/// so the test can fill it or make it read-only without touching the machine.
+fn on_small_tmpfs(fake: &FakeProc, size: &str) -> Daemon {
+    let mount_point = tempfile::tempdir().unwrap().keep();
+    let mut wrapper: Vec<OsString> = vec!["unshare".into(), "--mount".into()];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        wrapper.push("--map-root-user".into());
+    }
+    wrapper.extend(
+        [
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &format!("mount -t tmpfs -o size={size},mode=0755 tmpfs \"$0\" && exec \"$@\""),
+        ]
+        .map(OsString::from),
+    );
+    wrapper.push(mount_point.clone().into());
+    let mut launch = Launch::ordinary(fake).args(&["--details", "1"]);
+    launch.wrapper = wrapper;
+    launch.log_dir = Some(mount_point);
+    launch.start()
+}
+
+fn in_namespace_of(daemon: &Daemon, command: &[&str]) {
+    let pid = daemon.pid().to_string();
+    let mut args = vec!["--target", &pid, "--mount"];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        args.extend(["--user", "--preserve-credentials"]);
+    }
+    let status = Command::new("nsenter")
+        .args(args)
+        .args(command)
+        .status()
+        .unwrap();
+    assert!(status.success(), "nsenter {command:?}");
+}
+
+/// "since first report" figures of the repeats, in seconds, in log order.
+fn repeats(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| l.split(", ").nth(1)?.strip_suffix(" since first report"))
+        .map(|d| {
+            memory_monitor::duration::parse_duration(d)
+                .unwrap()
+                .as_secs()
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_or_read_only_disk_keeps_reports_whole_and_writes_them_later() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = on_small_tmpfs(&fake, "256k");
+    daemon.wait_for_reports(1);
+    daemon.wait_for("details of the first", |d| {
+        headers(&d.read("details.log")) == 1
+    });
+
+    // Fill the tmpfs, then free one page: the next report (about 9.5 KiB) fits only in part.
+    let filler = daemon.seen(&daemon.logs.join("filler"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![b'x'; 4096];
+        while f.write_all(&block).is_ok() {}
+        let size = f.metadata().unwrap().len();
+        f.set_len(size.saturating_sub(4096)).unwrap();
+    }
+    let before = daemon.read("incidents.log");
+    daemon.wait_for("the write error", |d| {
+        d.stderr_text().contains("incidents.log: only ")
+    });
+    let during = daemon.read("incidents.log");
+    assert!(
+        during == before,
+        "a report is whole or absent: {} bytes, {} headers before; {} bytes, {} headers during",
+        before.len(),
+        headers(&before),
+        during.len(),
+        headers(&during)
+    );
+    let stderr = daemon.stderr_text();
+    assert!(
+        stderr.contains("(disk full?); 1 entries kept in memory, retried at the next report"),
+        "{stderr}"
+    );
+    daemon.wait_for("a second failure, the first report still waiting", |d| {
+        d.stderr_text().contains("; 2 entries kept in memory")
+    });
+    assert_eq!(daemon.read("incidents.log"), before);
+    assert!(daemon.is_running());
+
+    std::fs::remove_file(&filler).unwrap();
+    daemon.wait_for("the delayed reports", |d| {
+        d.stderr_text()
+            .contains("incidents.log can be written again; ")
+    });
+    let mut seen = repeats(&daemon.read("incidents.log"));
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert_eq!(
+        seen,
+        (1..=seen.len() as u64).collect::<Vec<_>>(),
+        "every repeat is there, in order"
+    );
+
+    // Read-only: the same, by another error.
+    in_namespace_of(
+        &daemon,
+        &["mount", "-o", "remount,ro", daemon.logs.to_str().unwrap()],
+    );
+    let before = daemon.read("incidents.log");
+    daemon.wait_for("the read-only error", |d| {
+        d.stderr_text().contains("Read-only file system")
+    });
+    assert_eq!(daemon.read("incidents.log"), before);
+    in_namespace_of(
+        &daemon,
+        &["mount", "-o", "remount,rw", daemon.logs.to_str().unwrap()],
+    );
+    let writable_again = count(&daemon.stderr_text(), "incidents.log can be written again");
+    daemon.wait_for("the delayed reports again", |d| {
+        count(&d.stderr_text(), "incidents.log can be written again") > writable_again
+    });
+    // Frozen while both logs are read, so they show the same moment; its namespace, and the
+    // tmpfs with it, end when it does.
+    daemon.signal(libc::SIGSTOP);
+    let incidents = daemon.read("incidents.log");
+    let details = daemon.read("details.log");
+    daemon.signal(libc::SIGCONT);
+    seen = repeats(&incidents);
+    assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>());
+    assert_eq!(headers(&details), seen.len() + 1, "details.log too");
+    assert_eq!(headers(&incidents), seen.len() + 1);
+    assert!(details.ends_with("\n\n") && incidents.ends_with("\n\n"));
+    let (status, _, _) = daemon.stop(libc::SIGTERM);
+    assert!(status.success());
+}
+
+#[test]
+fn meminfo_that_is_bad_at_start_stops_the_program_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (meminfo, says) in [
+        (None, "cannot open"),
+        (Some(""), "no MemTotal line"),
+        (
+            Some("MemFree: 100 kB\nMemAvailable: 50 kB\n"),
+            "no MemTotal line",
+        ),
+        (
+            Some("MemTotal: 1000 kB\n"),
+            "no MemAvailable or MemFree line",
+        ),
+        (
+            Some("MemTotal: 0 kB\nMemAvailable: 0 kB\n"),
+            "MemTotal is 0",
+        ),
+        (
+            Some("MemTotal: lots kB\n"),
+            "the MemTotal line is not a number of kB",
+        ),
+        (Some("\u{1b}[2J\u{ff}garbage\n\0\0\0"), "no MemTotal line"),
+    ] {
+        let proc_root = tempfile::tempdir().unwrap();
+        if let Some(text) = meminfo {
+            std::fs::write(proc_root.path().join("meminfo"), text).unwrap();
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+            .arg("--log-dir")
+            .arg(dir.path())
+            .arg("--proc-root")
+            .arg(proc_root.path())
+            .env_clear()
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{meminfo:?}: {stderr}");
+        let file = proc_root.path().join("meminfo");
+        assert!(
+            stderr.starts_with(&format!("memory-monitor: {says}"))
+                || stderr.contains(&format!("{}: {says}", file.display())),
+            "{meminfo:?}: {stderr}"
+        );
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+        assert!(stderr.contains("(see --proc-root)") && stderr.lines().count() == 1);
+    }
+}
+
+#[test]
+fn a_meminfo_read_error_while_running_is_said_once_and_the_loop_goes_on() {
+    let fake = FakeProc::new();
+    set_used(&fake, 10);
+    let mut daemon = Launch::ordinary(&fake).start();
+    daemon.wait_for_start();
+    std::fs::write(fake.path().join("meminfo"), "MemTotal: garbage\n").unwrap();
+    daemon.wait_for("the error", |d| d.stderr_text().contains("cannot read"));
+    // Twenty ticks later, still one message.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count(&daemon.stderr_text(), "cannot read"), 1);
+    set_used(&fake, 95);
+    daemon.wait_for("a report once meminfo reads again", |d| {
+        headers(&d.read("incidents.log")) >= 1
+    });
+    let stderr = daemon.stderr_text();
+    assert_eq!(count(&stderr, "cannot read"), 1, "{stderr}");
+    assert_eq!(count(&stderr, "works again"), 1, "{stderr}");
+}
+
+#[test]
+fn sigterm_during_a_capture_kills_the_children_and_writes_nothing() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    // ps leaves a grandchild in its group; top hangs itself.
+    let mut daemon = Launch::new(
+        &fake,
+        "sleep 65.5 & echo started > \"$0.started\"; wait",
+        "exec sleep 66.5",
+    )
+    .start();
+    let marker = daemon.dir.path().join("ps.started");
+    daemon.wait_for("ps to start", |_| marker.exists());
+    let children = daemon.children();
+    assert_eq!(children.len(), 2, "{children:?}");
+    let (status, took, daemon) = daemon.stop(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(!running(b"sleep\x0065.5\x00") && !running(b"sleep\x0066.5\x00"));
+    for (pid, _) in children {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "{pid} reaped");
+    }
+    assert_eq!(daemon.read("incidents.log"), "");
+    assert_eq!(daemon.read("details.log"), "");
+}
+
+#[test]
+fn sighup_reopens_the_log_files() {
+    let fake = FakeProc::new();
+    set_used(&fake, 10);
+    let mut daemon = Launch::ordinary(&fake).start();
+    daemon.wait_for_start();
+    for name in ["incidents.log", "details.log"] {
+        std::fs::rename(
+            daemon.logs.join(name),
+            daemon.logs.join(format!("{name}.1")),
+        )
+        .unwrap();
+    }
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("the files to be created again", |d| {
+        d.logs.join("incidents.log").exists() && d.logs.join("details.log").exists()
+    });
+    assert!(daemon.stderr_text().contains("SIGHUP: log files reopened"));
+    assert!(daemon.is_running());
+    set_used(&fake, 95);
+    daemon.wait_for_reports(1);
+    assert_eq!(
+        std::fs::read_to_string(daemon.logs.join("incidents.log.1")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn start_up_errors_name_the_problem_and_the_fix() {
+    let fake = FakeProc::new();
+    let logs = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let run = |path: &Path, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+        if !args.contains(&"--log-dir") {
+            command.arg("--log-dir").arg(logs.path());
+        }
+        let out = command
+            .arg("--proc-root")
+            .arg(fake.path())
+            .args(args)
+            .env_clear()
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        (out.status.code(), stderr)
+    };
+    let (code, err) = run(bin.path(), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        format!(
+            "memory-monitor: ps not found on PATH ({}); install procps (sudo apt-get install procps) or give its path with --ps-bin\n",
+            bin.path().display()
+        )
+    );
+    fake_program(bin.path(), "ps", "exit 0");
+    let (_, err) = run(bin.path(), &[]);
+    assert!(
+        err.starts_with("memory-monitor: top not found on PATH"),
+        "{err}"
+    );
+    assert!(err.ends_with("or give its path with --top-bin\n"), "{err}");
+    let (_, err) = run(bin.path(), &["--top-bin", "/nonexistent/top"]);
+    assert_eq!(
+        err,
+        "memory-monitor: --top-bin /nonexistent/top: no such file; give the path of procps's top (or leave --top-bin out to use the one on PATH)\n"
+    );
+    let not_executable = bin.path().join("top");
+    std::fs::write(&not_executable, "").unwrap();
+    let (_, err) = run(bin.path(), &["--top-bin", not_executable.to_str().unwrap()]);
+    assert!(err.contains(": not executable; give the path"), "{err}");
+
+    let (code, err) = run(bin.path(), &["--sustian", "5s"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        err,
+        "memory-monitor: unexpected argument '--sustian' found; did you mean '--sustain'?\n"
+    );
+    let (_, err) = run(bin.path(), &["--threshold", "120"]);
+    assert!(err.ends_with("must be a percentage above 0 and below 100, such as 80\n"));
+    let (_, err) = run(bin.path(), &["--frobnicate"]);
+    assert!(
+        err.ends_with("; memory-monitor --help lists the options\n"),
+        "{err}"
+    );
+
+    let file = logs.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let (code, err) = run(
+        Path::new("/usr/bin:/bin"),
+        &["--log-dir", file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(&format!(
+            "memory-monitor: cannot use log directory {}",
+            file.display()
+        )) && err.ends_with(
+            "a file stands where a directory should be; remove it or choose another --log-dir\n"
+        ),
+        "{err}"
+    );
+}
