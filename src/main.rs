@@ -172,8 +172,17 @@ fn main() -> ExitCode {
 /// systemd EnvironmentFile is the usual source.
 fn one_line(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
     let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "cannot be used with:" lists the culprits on the lines below.
+    if line.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect();
+        line = format!("{} {}", line, listed.join(", "));
+    }
     if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
         let flag = arg.split(' ').next().unwrap_or_default();
         let on_command_line = std::env::args_os().any(|a| a.to_string_lossy().starts_with(flag));

@@ -454,11 +454,13 @@ fn sigterm_during_a_capture_kills_the_children_and_writes_nothing() {
     let mut daemon = Launch::new(
         &fake,
         "sleep 65.5 & echo started > \"$0.started\"; wait",
-        "exec sleep 66.5",
+        "echo started > \"$0.started\"; exec sleep 66.5",
     )
     .start();
-    let marker = daemon.dir.path().join("ps.started");
-    daemon.wait_for("ps to start", |_| marker.exists());
+    let markers = ["ps.started", "top.started"].map(|m| daemon.dir.path().join(m));
+    daemon.wait_for("ps and top to start", |_| {
+        markers.iter().all(|m| m.exists())
+    });
     let children = daemon.children();
     assert_eq!(children.len(), 2, "{children:?}");
     let (status, took, daemon) = daemon.stop(libc::SIGTERM);
@@ -559,6 +561,34 @@ fn start_up_errors_name_the_problem_and_the_fix() {
     assert!(
         err.ends_with("; memory-monitor --help lists the options\n"),
         "{err}"
+    );
+
+    for (args, option) in [
+        (&["--threshold", "0"][..], "--threshold"),
+        (&["--threshold", "100"], "--threshold"),
+        (&["--threshold", "NaN"], "--threshold"),
+        (&["--interval", "0"], "--interval"),
+        (&["--sustain=-1s"], "--sustain"),
+        (&["--repeat", "soon"], "--repeat"),
+        (&["--details", "-1"], "--details"),
+        (&["--details", "x"], "--details"),
+    ] {
+        let (code, err) = run(bin.path(), args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(
+            err.contains(option) && err.contains("such as") || err.contains("use e.g."),
+            "the problem and an example of a good value: {args:?}: {err}"
+        );
+    }
+
+    let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .args(["--log-dir", "/tmp", "--threshold", "90", "snapshot"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "memory-monitor: the subcommand 'snapshot' cannot be used with: --log-dir <DIR>, --threshold <PERCENT>; memory-monitor --help lists the options\n"
     );
 
     let file = logs.path().join("file");

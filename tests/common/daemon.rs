@@ -106,6 +106,7 @@ impl<'a> Launch<'a> {
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).unwrap());
         Daemon {
+            own_mounts: self.wrapper.iter().any(|w| w == "unshare"),
             child: command.spawn().unwrap(),
             logs,
             stderr,
@@ -117,6 +118,8 @@ impl<'a> Launch<'a> {
 }
 
 pub struct Daemon {
+    /// Runs in a mount namespace of its own: its files are reached through /proc/PID/root.
+    pub own_mounts: bool,
     pub child: Child,
     pub logs: PathBuf,
     pub stderr: PathBuf,
@@ -152,6 +155,9 @@ impl Daemon {
     /// Where the daemon sees `path`: through its root, so a log directory in a mount namespace
     /// of its own is reachable from the test.
     pub fn seen(&self, path: &Path) -> PathBuf {
+        if !self.own_mounts {
+            return path.to_path_buf();
+        }
         Path::new(&format!("/proc/{}/root", self.pid())).join(path.strip_prefix("/").unwrap())
     }
 
