@@ -63,7 +63,7 @@ fn high_value(rng: &mut Rng) -> f64 {
         // The smallest step above the threshold is high.
         0..=19 => THRESHOLD.next_up(),
         20..=29 => 100.0,
-        _ => THRESHOLD + 20.0 * rng.unit().max(f64::EPSILON),
+        _ => (THRESHOLD + 20.0 * rng.unit()).max(THRESHOLD.next_up()),
     }
 }
 
