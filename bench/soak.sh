@@ -8,5 +8,5 @@ hours=${1:-24}
 case $hours in
     '' | *[!0-9]* | 0) echo "usage: $0 [HOURS]" >&2; exit 2 ;;
 esac
-SOAK_HOURS=$hours exec cargo test --release --locked --test soak -- \
+SOAK_HOURS=$hours exec cargo test --release --locked --test soak_daemon -- \
     --ignored --exact a_day_of_ticks_keeps_resident_memory_flat --nocapture

@@ -1,0 +1,476 @@
+//! Soak of the real daemon: a day's worth of ticks, accelerated, with memory flapping around the
+//! threshold, while its resident memory is watched (`bench/soak.sh` runs the whole day). The
+//! decision rules' own soak, a million samples against an oracle, is in tests/soak_rules.rs.
+
+mod common;
+
+use common::episodes::{Counts, INTERVAL, Rng, actual, counts, default_rules};
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{self, AtomicBool, AtomicU64};
+use std::time::{Duration, Instant};
+
+use common::{FakeProc, FakeProcess, corpus_dir, fake_program};
+use regex::Regex;
+// The daemon, accelerated: the defaults (3 s, 15 s, 10 min) divided by 1500, so that a tick
+// stands for 3 s and a day is 28,800 ticks, about a minute.
+const SPEEDUP: u32 = 1500;
+const FAST_INTERVAL: &str = "2ms";
+const FAST_SUSTAIN: &str = "10ms";
+const FAST_REPEAT: &str = "400ms";
+
+fn fast_interval() -> Duration {
+    memory_monitor::duration::parse_duration(FAST_INTERVAL).unwrap()
+}
+
+/// Resident memory may end at most this far above where it stood in the second quarter. The
+/// daemon gives freed heap back after every report (malloc_trim), so what is left to vary is a
+/// few pages: the top of the heap, stack and code pages first touched late, the kernel's
+/// per-page accounting. 256 KiB is 64 pages, well above that noise (a day grows by about
+/// 10 KiB); with over a hundred reports in the second half of a day, a leak of a few KiB per
+/// report, or of anything per tick, crosses it (the four-hour run, with a tenth of the reports,
+/// only catches leaks ten times bigger).
+const RSS_MARGIN_KIB: u64 = 256;
+
+/// Used% at each tick: calm stretches (some exactly at the threshold, which is not high),
+/// blips too short to report, episodes of one report and episodes of hours with repeats.
+fn tick_schedule(seed: u64, ticks: usize) -> Vec<u64> {
+    let mut rng = Rng(seed);
+    let mut schedule = Vec::with_capacity(ticks + 1300);
+    while schedule.len() <= ticks {
+        for _ in 0..rng.range(3, 30) {
+            schedule.push(if rng.percent() < 30 { 80 } else { 50 });
+        }
+        let high = match rng.percent() {
+            0..=34 => rng.range(1, 3),
+            35..=84 => rng.range(8, 30),
+            _ => rng.range(250, 1200),
+        };
+        schedule.extend(std::iter::repeat_n(90, usize::try_from(high).unwrap()));
+    }
+    schedule
+}
+
+fn set_used(fake: &FakeProc, percent: u64) {
+    fake.set_meminfo(1000 * 1024, (100 - percent) * 10 * 1024);
+}
+
+/// Counts reads of one file through inotify: the daemon reads meminfo once per tick, so this
+/// counts its ticks from outside. Two reads that land before the first is collected count as
+/// one, so the count is a lower bound.
+struct Reads(std::fs::File);
+
+impl Reads {
+    fn watch(path: &Path) -> Reads {
+        // SAFETY: plain system calls; the descriptor is checked and then owned by the File.
+        unsafe {
+            let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+            assert!(
+                fd >= 0,
+                "inotify_init1: {}",
+                std::io::Error::last_os_error()
+            );
+            let file = std::fs::File::from_raw_fd(fd);
+            let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+            let wd = libc::inotify_add_watch(fd, c_path.as_ptr(), libc::IN_ACCESS);
+            assert!(
+                wd >= 0,
+                "inotify_add_watch: {}",
+                std::io::Error::last_os_error()
+            );
+            Reads(file)
+        }
+    }
+
+    /// Waits up to 100 ms for reads and says how many there were.
+    fn wait(&mut self) -> u64 {
+        let mut poll = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut poll, 1, 100) } <= 0 {
+            return 0;
+        }
+        let mut buf = [0u8; 4096];
+        let n = match self.0.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return 0,
+            Err(e) => panic!("reading inotify events: {e}"),
+        };
+        let field = |at: usize| u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap());
+        let mut reads = 0;
+        let mut at = 0;
+        while at < n {
+            let mask = field(at + 4);
+            assert_eq!(mask & libc::IN_Q_OVERFLOW, 0, "inotify queue overflowed");
+            reads += u64::from(mask & libc::IN_ACCESS != 0);
+            at += std::mem::size_of::<libc::inotify_event>() + field(at + 12) as usize;
+        }
+        reads
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Resident {
+    tick: u64,
+    rss_kib: u64,
+    hwm_kib: u64,
+    anon_kib: u64,
+}
+
+fn resident(pid: u32, tick: u64) -> Option<Resident> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .strip_suffix(" kB")?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(Resident {
+        tick,
+        rss_kib: kib("VmRSS:")?,
+        hwm_kib: kib("VmHWM:")?,
+        anon_kib: kib("RssAnon:")?,
+    })
+}
+
+/// Kills the daemon if the test fails half way.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[derive(Debug, Default)]
+struct Logged {
+    /// Header lines, in order.
+    headers: Vec<String>,
+    first_reports: usize,
+    repeats: usize,
+    recoveries: usize,
+}
+
+/// Checks that a log is made of whole entries, each ended by a blank line: reports (a marker
+/// before the first of an episode, the header, then the body, every body as long as the others
+/// since ps and top print the same every time) and, in incidents.log, recovered lines. Incident
+/// numbers count up from 1, one per episode, shared by its repeats.
+fn check_log(name: &str, text: &str) -> Logged {
+    let header = Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| RAM \d+\.\d% \(.+ of .+\) \| CPU (\d+\.\d%|n/a) \| above 80% for \S+?(, \S+ since first report)?$",
+    )
+    .unwrap();
+    let marker =
+        Regex::new(r"^===== new log \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| memory-monitor \S+ =====$")
+            .unwrap();
+    let recovered = Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| recovered \| RAM \d+\.\d% \| high for \S+$",
+    )
+    .unwrap();
+    assert!(
+        text.ends_with("\n\n"),
+        "{name} does not end with a blank line"
+    );
+    let mut logged = Logged::default();
+    let mut body_length = None;
+    let mut incident = 0;
+    let mut open_episode = false;
+    for (i, entry) in text[..text.len() - 2].split("\n\n").enumerate() {
+        let lines: Vec<&str> = entry.split('\n').collect();
+        let broken = || format!("{name}: entry {i} is not whole:\n{entry}");
+        if lines.len() == 1 && recovered.is_match(lines[0]) {
+            assert!(open_episode, "{}", broken());
+            open_episode = false;
+            logged.recoveries += 1;
+            continue;
+        }
+        let mut rest = &lines[..];
+        if let Some(m) = marker.captures(rest[0]) {
+            incident += 1;
+            assert_eq!(m[1].parse::<u32>().unwrap(), incident, "{}", broken());
+            open_episode = true;
+            rest = &rest[1..];
+        }
+        let h = header
+            .captures(rest[0])
+            .unwrap_or_else(|| panic!("{}", broken()));
+        assert_eq!(h[1].parse::<u32>().unwrap(), incident, "{}", broken());
+        assert!(open_episode, "{}", broken());
+        let first = rest.len() < lines.len();
+        assert_eq!(first, h.get(3).is_none(), "{}", broken());
+        if first {
+            logged.first_reports += 1;
+        } else {
+            logged.repeats += 1;
+        }
+        logged.headers.push(rest[0].to_string());
+        let body = &rest[1..];
+        assert!(
+            body.iter()
+                .all(|l| !l.is_empty() && !header.is_match(l) && !marker.is_match(l)),
+            "{}",
+            broken()
+        );
+        assert_eq!(
+            *body_length.get_or_insert(body.len()),
+            body.len(),
+            "{}",
+            broken()
+        );
+    }
+    logged
+}
+
+struct Soak {
+    ticks: u64,
+    took: Duration,
+    figures: Vec<Resident>,
+    incidents: Logged,
+    nominal: Counts,
+}
+
+/// Runs the daemon for `hours` of ticks at the default settings, accelerated, with meminfo
+/// following [`tick_schedule`], and checks it stays up, keeps its logs whole and stays small.
+fn soak(hours: u64) -> Soak {
+    let wanted = hours * 3600 / 3;
+    let schedule = tick_schedule(0xDA7_50A6, usize::try_from(wanted).unwrap());
+    let nominal = counts(&actual(
+        default_rules(),
+        &schedule
+            .iter()
+            .enumerate()
+            .map(|(i, &used)| (i as u64 * INTERVAL, used as f64))
+            .collect::<Vec<_>>()[..=usize::try_from(wanted).unwrap()],
+    ));
+
+    let fake = FakeProc::new();
+    fake.add(&FakeProcess {
+        pid: 823,
+        name: b"firewalld",
+        uid: 0,
+        cmdline: b"/usr/bin/python2\0-Es\0/usr/sbin/firewalld\0--nofork\0--nopid\0",
+        cwd: Some("/"),
+        started_after_boot: 30,
+        rss_kib: 29528,
+        ppid: 1,
+    });
+    set_used(&fake, schedule[0]);
+    let mut reads = Reads::watch(&fake.path().join("meminfo"));
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let cat = |file: &str| format!("exec cat '{}'", corpus_dir().join(file).display());
+    let ps = fake_program(dir.path(), "ps", &cat("psaux_jc-centos77_1.txt"));
+    let top = fake_program(dir.path(), "top", &cat("top_jc-ubuntu2010_1.txt"));
+    let stderr = dir.path().join("stderr");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("MEMORY_MONITOR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("run")
+        .args(["--interval", FAST_INTERVAL, "--sustain", FAST_SUSTAIN])
+        .args([
+            "--repeat",
+            FAST_REPEAT,
+            "--threshold",
+            "80",
+            "--details",
+            "3",
+        ])
+        .arg("--log-dir")
+        .arg(&logs)
+        .arg("--proc-root")
+        .arg(fake.path())
+        .arg("--ps-bin")
+        .arg(&ps)
+        .arg("--top-bin")
+        .arg(&top)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    let started = Instant::now();
+    let mut daemon = Running(command.spawn().unwrap());
+    let pid = daemon.0.id();
+    let stderr_text = || std::fs::read_to_string(&stderr).unwrap_or_default();
+
+    let ticks = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    // Far beyond what even a debug build on a busy machine needs; only a stuck daemon meets it.
+    let deadline =
+        started + fast_interval() * u32::try_from(wanted * 5).unwrap() + Duration::from_secs(60);
+    let sampled = std::thread::scope(|scope| {
+        // After the n-th read, meminfo is set to the n-th value of the schedule, ready for the
+        // next tick.
+        scope.spawn(|| {
+            let mut used = schedule[0];
+            while !stop.load(atomic::Ordering::Relaxed) {
+                let n = ticks.fetch_add(reads.wait(), atomic::Ordering::Relaxed);
+                let next = schedule[usize::try_from(n).unwrap().min(schedule.len() - 1)];
+                if next != used {
+                    set_used(&fake, next);
+                    used = next;
+                }
+            }
+        });
+        let mut figures = Vec::new();
+        let outcome = loop {
+            let tick = ticks.load(atomic::Ordering::Relaxed);
+            if let Some(status) = daemon.0.try_wait().unwrap() {
+                break Err(format!("the daemon exited ({status}) at tick {tick}"));
+            }
+            // From the second tick on: the loop is running, start-up is behind.
+            if tick >= 2 {
+                figures.extend(resident(pid, tick));
+            }
+            if tick >= wanted {
+                break Ok(figures);
+            }
+            if tick == 0 && started.elapsed() > Duration::from_secs(10) {
+                break Err("no read of meminfo seen in 10 s: does inotify work in TMPDIR?".into());
+            }
+            if Instant::now() > deadline {
+                break Err(format!("only {tick} of {wanted} ticks by the deadline"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        stop.store(true, atomic::Ordering::Relaxed);
+        outcome
+    });
+    let figures = sampled.unwrap_or_else(|e| panic!("{e}; stderr:\n{}", stderr_text()));
+    let took = started.elapsed();
+    let ticks = ticks.into_inner();
+
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    let status = daemon.0.wait().unwrap();
+    assert!(status.success(), "{status}; stderr:\n{}", stderr_text());
+
+    let read = |name: &str| std::fs::read_to_string(logs.join(name)).unwrap();
+    let incidents = check_log("incidents.log", &read("incidents.log"));
+    let details = check_log("details.log", &read("details.log"));
+    assert_eq!(
+        details.headers, incidents.headers,
+        "the same header in both logs"
+    );
+    assert_eq!(
+        details.recoveries, 0,
+        "recovered lines go to incidents.log only"
+    );
+    assert!(
+        incidents.recoveries + 1 >= incidents.first_reports,
+        "every episode but the last recovered: {incidents:?}"
+    );
+    // Ticks come late when a report runs or the machine is busy, so the daemon sees somewhat
+    // different episodes than a perfect clock would; it must still see most of them.
+    let reports = incidents.headers.len();
+    let nominal_reports = nominal.first_reports + nominal.repeats;
+    assert!(
+        reports * 2 >= nominal_reports && incidents.repeats * 2 >= nominal.repeats,
+        "{incidents:?}, with perfect ticks {nominal:?}"
+    );
+    Soak {
+        ticks,
+        took,
+        figures,
+        incidents,
+        nominal,
+    }
+}
+
+/// Prints the figures and asserts that resident memory stays flat after the warm-up.
+fn report_and_check(hours: u64, soak: &Soak) {
+    let wanted = hours * 3600 / 3;
+    let f = &soak.figures;
+    let in_part = |from: u64, to: u64| {
+        f.iter()
+            .filter(move |r| r.tick >= wanted * from / 100 && r.tick < wanted * to / 100)
+    };
+    let max_rss = |from, to| in_part(from, to).map(|r| r.rss_kib).max().unwrap();
+    let warm = in_part(10, 101).next().unwrap();
+    let (first, last) = (f[0], f[f.len() - 1]);
+    let (second_quarter, last_quarter) = (max_rss(25, 50), max_rss(75, 101));
+    let logged = &soak.incidents;
+    println!(
+        "soak: {hours} h at the defaults = {wanted} ticks of 3s, run {SPEEDUP}x faster \
+         (--interval {FAST_INTERVAL} --sustain {FAST_SUSTAIN} --repeat {FAST_REPEAT})"
+    );
+    println!(
+        "  {} ticks counted = {:.1} h, in {:.1} s ({:.1} s of it ticking, the rest reporting or late)",
+        soak.ticks,
+        soak.ticks as f64 * 3.0 / 3600.0,
+        soak.took.as_secs_f64(),
+        soak.ticks as f64 * fast_interval().as_secs_f64(),
+    );
+    println!(
+        "  reports: {} ({} first, {} repeats), {} recovered; a perfect clock would give {} first, {} repeats",
+        logged.headers.len(),
+        logged.first_reports,
+        logged.repeats,
+        logged.recoveries,
+        soak.nominal.first_reports,
+        soak.nominal.repeats,
+    );
+    println!(
+        "  VmRSS KiB: start {} (tick {}), after warm-up {} (tick {}), end {} (tick {}); \
+         max in 2nd quarter {second_quarter}, in last quarter {last_quarter}, overall {}; \
+         VmHWM at end {}",
+        first.rss_kib,
+        first.tick,
+        warm.rss_kib,
+        warm.tick,
+        last.rss_kib,
+        last.tick,
+        f.iter().map(|r| r.rss_kib).max().unwrap(),
+        last.hwm_kib,
+    );
+    println!(
+        "  RssAnon KiB: start {}, after warm-up {}, end {}; {} samples of /proc/PID/status",
+        first.anon_kib,
+        warm.anon_kib,
+        last.anon_kib,
+        f.len()
+    );
+    let tenths: Vec<String> = (0..10)
+        .map(|t| {
+            let r = in_part(t * 10, t * 10 + 10).next_back().unwrap();
+            format!("{}/{}", r.rss_kib, r.anon_kib)
+        })
+        .collect();
+    println!(
+        "  VmRSS/RssAnon KiB at the end of each tenth: {}",
+        tenths.join(" ")
+    );
+    assert!(
+        last_quarter <= second_quarter + RSS_MARGIN_KIB,
+        "resident memory grew: {last_quarter} KiB at most in the last quarter, {second_quarter} KiB in the second"
+    );
+}
+
+#[test]
+fn four_hours_of_ticks_keep_resident_memory_flat() {
+    let soak = soak(4);
+    report_and_check(4, &soak);
+}
+
+/// A day of ticks, or `SOAK_HOURS` of them.
+#[test]
+#[ignore = "a day of ticks takes over a minute; bench/soak.sh runs it in a release build"]
+fn a_day_of_ticks_keeps_resident_memory_flat() {
+    let hours = std::env::var("SOAK_HOURS").map_or(24, |h| h.parse().expect("SOAK_HOURS"));
+    let soak = soak(hours);
+    report_and_check(hours, &soak);
+}
