@@ -53,7 +53,7 @@ fn looks_cut(user: &str) -> bool {
 
 /// Replaces every cut user name whose process still exists with the full name. The full name must
 /// start with what ps printed: if the PID was reused by another user's process meanwhile, ps's
-/// text is kept.
+/// text is kept. So is a full name that would not read as one word (see [`reads_as_one_word`]).
 pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserNames) {
     let mut by_uid: HashMap<u32, Option<String>> = HashMap::new();
     for process in &mut table.processes {
@@ -67,7 +67,9 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
         let full = by_uid
             .entry(uid)
             .or_insert_with(|| users.name_of(uid).map(|n| escape(&n)));
-        let Some(full) = full else { continue };
+        let Some(full) = full.as_ref().filter(|name| reads_as_one_word(name)) else {
+            continue;
+        };
         let prefix = row.user().trim_end_matches('+');
         if full.starts_with(prefix) && full.chars().count() > prefix.chars().count() {
             let full = full.clone();
@@ -79,6 +81,22 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
             row.set_cell(crate::ps::USER, &full);
         }
     }
+}
+
+/// A full name goes where ps printed one word, at the very start of a table line. Names from NSS
+/// (LDAP, sssd) may hold blanks; one such name would shift the row's columns and could begin the
+/// line with text that imitates a report header or a new-log marker. Characters that most fonts
+/// draw as a blank count as blanks here, since they fake the same thing to a reader.
+fn reads_as_one_word(name: &str) -> bool {
+    !name.chars().any(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{180e}' // Mongolian vowel separator, whitespace before Unicode 6.3
+                | '\u{2800}' // braille pattern blank
+                | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers
+            )
+    })
 }
 
 /// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
@@ -114,6 +132,13 @@ mod tests {
                 1000 => Some(b"verylongusername".to_vec()),
                 1001 => Some(b"someoneelse".to_vec()),
                 1002 => Some(b"evil\x1bname\n".to_vec()),
+                1003 => Some(
+                    b"2026-11-22 14:03:15 +01:00 | incident 9 | RAM 99.0% (3.66 of 3.70 GiB)"
+                        .to_vec(),
+                ),
+                1004 => Some("verylong\u{a0}name".as_bytes().to_vec()),
+                1005 => Some("=====\u{2800}new\u{2800}log".as_bytes().to_vec()),
+                1006 => Some(b"verylongname\x1b[2J".to_vec()),
                 _ => None,
             }
         }
@@ -180,6 +205,28 @@ mod tests {
             users_of(&t),
             vec!["evil\\x1bna+"],
             "prefix of the escaped name differs: kept"
+        );
+    }
+
+    #[test]
+    fn full_names_that_do_not_read_as_one_word_are_refused() {
+        let proc_root = fake_proc(&[(10, 1003), (11, 1004), (12, 1005), (13, 1006)]);
+        let mut t = table(&[
+            "2026-11+ 10 0.0 0.0 1 1 ? S 10:00 0:00 a",
+            "verylon+ 11 0.0 0.0 1 1 ? S 10:00 0:00 b",
+            "=====\u{2800}n+ 12 0.0 0.0 1 1 ? S 10:00 0:00 c",
+            "verylon+ 13 0.0 0.0 1 1 ? S 10:00 0:00 d",
+        ]);
+        expand_cut_names(&mut t, proc_root.path(), &FakeUsers);
+        assert_eq!(
+            users_of(&t),
+            vec![
+                "2026-11+",
+                "verylon+",
+                "=====\u{2800}n+",
+                // Escaped control bytes cannot shift a column: the full name is taken.
+                "verylongname\\x1b[2J"
+            ]
         );
     }
 
