@@ -108,15 +108,13 @@ pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
         .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
 }
 
-/// The value after `Name:` in a status-style file, without the separating blanks.
+/// The value after `Name:` in a status-style file, without the one tab the kernel puts after the
+/// colon. Only that tab: a process name may itself begin with blanks or a carriage return, and
+/// numbers are read word by word anyway.
 pub fn status_field<'a>(status: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     status.split(|&b| b == b'\n').find_map(|line| {
         let rest = line.strip_prefix(name)?.strip_prefix(b":")?;
-        let start = rest
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(rest.len());
-        rest.get(start..)
+        Some(rest.strip_prefix(b"\t").unwrap_or(rest))
     })
 }
 
@@ -234,8 +232,10 @@ mod tests {
     fn status_field_reads_values() {
         let status = b"Name:\tbash\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t    5120 kB\n";
         assert_eq!(status_field(status, b"Name"), Some(&b"bash"[..]));
-        assert_eq!(status_field(status, b"VmRSS"), Some(&b"5120 kB"[..]));
+        assert_eq!(status_field(status, b"VmRSS"), Some(&b"    5120 kB"[..]));
         assert_eq!(status_field(status, b"Vm"), None);
+        let name = b"Name:\t\r ev il\nUid:\t0\n";
+        assert_eq!(status_field(name, b"Name"), Some(&b"\r ev il"[..]));
     }
 
     #[test]
