@@ -1,5 +1,5 @@
-//! Details of one process from `<proc-root>/PID/{status,stat,cmdline,cwd}`. Every value is read
-//! on its own, so one that cannot be read says why instead of hiding the others.
+//! Details of one process from `<proc-root>/PID/{status,stat,cmdline,comm,cwd}`. Every value is
+//! read on its own, so one that cannot be read says why instead of hiding the others.
 
 use std::fmt;
 use std::io;
