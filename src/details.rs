@@ -13,12 +13,15 @@ use crate::report::format_time;
 /// Appends one entry per process, ranked from 1, in the order given.
 pub fn render(processes: &[ProcDetails], now: &DateTime<FixedOffset>, out: &mut String) {
     for (rank, d) in processes.iter().enumerate() {
-        out.push_str(&format!(
-            "  #{} PID {} {}\n",
-            rank + 1,
-            d.pid,
-            shown(&d.name, |n| n.clone())
-        ));
+        push_line(
+            out,
+            &format!(
+                "  #{} PID {} {}",
+                rank + 1,
+                d.pid,
+                shown(&d.name, |n| n.clone())
+            ),
+        );
         let user = shown(&d.user, |u| match &u.name {
             Some(name) => format!("{name} (uid {})", u.uid),
             None => format!("uid {} (no passwd entry)", u.uid),
@@ -54,9 +57,17 @@ pub fn render(processes: &[ProcDetails], now: &DateTime<FixedOffset>, out: &mut 
             ("cwd", shown(&d.cwd, |c| c.clone())),
         ];
         for (label, value) in fields {
-            out.push_str(&format!("    {:<10}{value}\n", format!("{label}:")));
+            push_line(out, &format!("    {:<10}{value}", format!("{label}:")));
         }
     }
+}
+
+/// Values end their line, and one from /proc may end in blanks (an argument `"x "`, an empty
+/// name set with prctl): dropped, as the table and top's lines drop theirs, so no line ends in
+/// a blank.
+fn push_line(out: &mut String, line: &str) {
+    out.push_str(line.trim_end_matches(' '));
+    out.push('\n');
 }
 
 /// `2.93 GiB (3077224 KiB)`: the human figure and the exact one the table uses.
@@ -72,5 +83,49 @@ fn shown<T, S: Display>(value: &Value<T>, show: impl FnOnce(&T) -> S) -> String 
     match value {
         Ok(v) => show(v).to_string(),
         Err(why) => format!("unavailable ({why})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procinfo::{Parent, Unavailable, User};
+    use chrono::TimeZone;
+
+    #[test]
+    fn values_that_end_in_blanks_leave_no_trailing_blank() {
+        let now = FixedOffset::east_opt(0)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 22, 14, 3, 15)
+            .unwrap();
+        let d = ProcDetails {
+            pid: 7,
+            name: Ok(String::new()),
+            user: Ok(User {
+                uid: 0,
+                name: Some("root".into()),
+            }),
+            command: Ok("grep -v ^   ".into()),
+            running_for: Ok(std::time::Duration::from_secs(5)),
+            rss_kib: Ok(1),
+            peak_rss_kib: Ok(1),
+            vsz_kib: Ok(1),
+            swap_kib: Err(Unavailable::Ended),
+            threads: Ok(1),
+            state: Ok(String::new()),
+            parent: Ok(Parent {
+                pid: 1,
+                name: Ok("init".into()),
+            }),
+            cwd: Ok("/tmp/dir ".into()),
+        };
+        let mut out = String::new();
+        render(&[d], &now, &mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "  #1 PID 7");
+        assert_eq!(lines[2], "    command:  grep -v ^");
+        assert_eq!(lines[9], "    state:");
+        assert_eq!(lines[11], "    cwd:      /tmp/dir");
+        assert!(out.lines().all(|l| !l.ends_with(' ')), "{out}");
     }
 }

@@ -38,6 +38,40 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// [`escape`] for text that must read as one word, like a table cell other than COMMAND: a
+/// character that draws as a blank is shown as `\xNN` too, so that no cell can pass for several
+/// (`2026-11-22<NBSP>14:03:15` at the start of a line passes for a report header).
+pub fn escape_word(bytes: &[u8]) -> String {
+    let escaped = escape(bytes);
+    if !escaped.chars().any(looks_blank) {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for c in escaped.chars() {
+        if looks_blank(c) {
+            let mut utf8 = [0u8; 4];
+            for b in c.encode_utf8(&mut utf8).bytes() {
+                push_hex(&mut out, b);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whitespace, and the characters most fonts draw as a blank although Unicode does not call them
+/// whitespace.
+pub fn looks_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{180e}' // Mongolian vowel separator, whitespace before Unicode 6.3
+            | '\u{2800}' // braille pattern blank
+            | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers
+        )
+}
+
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -107,6 +141,16 @@ mod tests {
             escape("evil\u{202e}txt.exe".as_bytes()),
             "evil\\xe2\\x80\\xaetxt.exe"
         );
+    }
+
+    #[test]
+    fn a_word_shows_its_blanks() {
+        assert_eq!(
+            escape_word("2026-11-22\u{a0}14:03\u{2800}x\u{3000}".as_bytes()),
+            "2026-11-22\\xc2\\xa014:03\\xe2\\xa0\\x80x\\xe3\\x80\\x80"
+        );
+        assert_eq!(escape_word("rené\x1b".as_bytes()), "rené\\x1b");
+        assert_eq!(escape("a\u{a0}b".as_bytes()), "a\u{a0}b", "text keeps them");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Details of one process from `<proc-root>/PID/{status,stat,cmdline,cwd}`. Every value is read
-//! on its own, so one that cannot be read says why instead of hiding the others.
+//! Details of one process from `<proc-root>/PID/{status,stat,cmdline,comm,cwd}`. Every value is
+//! read on its own, so one that cannot be read says why instead of hiding the others.
 
 use std::fmt;
 use std::io;
@@ -92,7 +92,9 @@ impl ProcSource<'_> {
         };
         let kib =
             |name: &'static str, missing| field(name, missing).and_then(|v| parse_kib(v, name));
-        let name = field("Name", "no name in status").map(escape);
+        // From `comm`, raw, not status's `Name:`, which the kernel writes with its own escapes
+        // (`\n`, backslashes doubled): the name then reads as the parent's does, escaped once.
+        let name = self.name_of(pid);
         ProcDetails {
             pid,
             user: field("Uid", "no Uid in status").and_then(|v| self.user(v)),
@@ -292,6 +294,26 @@ mod tests {
         assert_eq!(d.running_for, Err(Unavailable::Ended));
         assert_eq!(d.rss_kib, Err(Unavailable::Ended));
         assert_eq!(d.command, Err(Unavailable::Ended));
+    }
+
+    #[test]
+    fn the_name_is_escaped_once_whatever_status_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("42");
+        std::fs::create_dir(&p).unwrap();
+        // The kernel escapes newline and backslash in status's Name, and writes comm raw.
+        std::fs::write(
+            p.join("status"),
+            b"Name:\t\r a\\\\b\\nc\nUid:\t0\t0\t0\t0\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("comm"), b"\r a\\b\nc\n").unwrap();
+        let source = ProcSource {
+            proc_root: dir.path(),
+            users: &NoUsers,
+            clock_ticks: 100,
+        };
+        assert_eq!(source.read(42).name, Ok("\\x0d a\\b\\x0ac".into()));
     }
 
     #[test]

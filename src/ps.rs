@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::escape::{escape, trim_trailing_blanks};
+use crate::escape::{escape, escape_word, trim_trailing_blanks};
 
 /// The columns of `ps aux`, in order; COMMAND is last and may hold blanks.
 pub const COLUMNS: [&str; 11] = [
@@ -241,7 +241,9 @@ fn parse_row(line: &[u8]) -> Option<PsRow> {
         match (column, cpu_tenths, mem_tenths) {
             (CPU, Some(tenths), _) | (MEM, _, Some(tenths)) => push_tenths(&mut bytes, tenths),
             _ if plain => bytes.extend_from_slice(raw),
-            _ => bytes.extend_from_slice(escape(raw).as_bytes()),
+            (COMMAND, _, _) => bytes.extend_from_slice(escape(raw).as_bytes()),
+            // A blank ps did not split on must not make a cell read as several.
+            _ => bytes.extend_from_slice(escape_word(raw).as_bytes()),
         }
         if let Some(end) = ends.get_mut(column) {
             // A line longer than 4 GiB is not a ps row.
@@ -398,6 +400,19 @@ mod tests {
         assert_eq!(r.user(), "ev\\x1bl");
         assert_eq!(r.cell(6), "pts/\\x07");
         assert_eq!(r.command(), "a\\x0db\\x1b[2J\\xff\\x092");
+    }
+
+    #[test]
+    fn blanks_ps_did_not_split_on_are_escaped_outside_command() {
+        let r = one(
+            "2026-11-22\u{a0}14:03:15\u{a0}|\u{2800}x 9 0.0 0.0 1 1 pts/\u{3000} S 10:00 0:00 a\u{a0}b",
+        );
+        assert_eq!(
+            r.user(),
+            "2026-11-22\\xc2\\xa014:03:15\\xc2\\xa0|\\xe2\\xa0\\x80x"
+        );
+        assert_eq!(r.cell(6), "pts/\\xe3\\x80\\x80");
+        assert_eq!(r.command(), "a\u{a0}b");
     }
 
     #[test]

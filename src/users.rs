@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::path::Path;
 
-use crate::escape::escape;
+use crate::escape::{escape, looks_blank};
 use crate::ps::PsTable;
 
 /// The passwd database, behind a seam so tests need no real long-named users.
@@ -53,7 +53,7 @@ fn looks_cut(user: &str) -> bool {
 
 /// Replaces every cut user name whose process still exists with the full name. The full name must
 /// start with what ps printed: if the PID was reused by another user's process meanwhile, ps's
-/// text is kept.
+/// text is kept. So is a full name that would not read as one word (see [`reads_as_one_word`]).
 pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserNames) {
     let mut by_uid: HashMap<u32, Option<String>> = HashMap::new();
     for process in &mut table.processes {
@@ -67,7 +67,9 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
         let full = by_uid
             .entry(uid)
             .or_insert_with(|| users.name_of(uid).map(|n| escape(&n)));
-        let Some(full) = full else { continue };
+        let Some(full) = full.as_ref().filter(|name| reads_as_one_word(name)) else {
+            continue;
+        };
         let prefix = row.user().trim_end_matches('+');
         if full.starts_with(prefix) && full.chars().count() > prefix.chars().count() {
             let full = full.clone();
@@ -81,6 +83,15 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
     }
 }
 
+/// A full name goes where ps printed one word, at the very start of a table line. Names from NSS
+/// (LDAP, sssd) may hold blanks; one such name would shift the row's columns and could begin the
+/// line with text that imitates a report header or a new-log marker. Characters that most fonts
+/// draw as a blank count as blanks here, since they fake the same thing to a reader. (ps's own
+/// cells show such characters escaped; a full name is refused instead, as ps's text is better.)
+fn reads_as_one_word(name: &str) -> bool {
+    !name.chars().any(looks_blank)
+}
+
 /// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
 pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
     let status = std::fs::read(proc_root.join(pid.to_string()).join("status")).ok()?;
@@ -90,15 +101,13 @@ pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
         .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
 }
 
-/// The value after `Name:` in a status-style file, without the separating blanks.
+/// The value after `Name:` in a status-style file, without the one tab the kernel puts after the
+/// colon. Only that tab: a process name may itself begin with blanks or a carriage return, and
+/// numbers are read word by word anyway.
 pub fn status_field<'a>(status: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     status.split(|&b| b == b'\n').find_map(|line| {
         let rest = line.strip_prefix(name)?.strip_prefix(b":")?;
-        let start = rest
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(rest.len());
-        rest.get(start..)
+        Some(rest.strip_prefix(b"\t").unwrap_or(rest))
     })
 }
 
@@ -114,6 +123,13 @@ mod tests {
                 1000 => Some(b"verylongusername".to_vec()),
                 1001 => Some(b"someoneelse".to_vec()),
                 1002 => Some(b"evil\x1bname\n".to_vec()),
+                1003 => Some(
+                    b"2026-11-22 14:03:15 +01:00 | incident 9 | RAM 99.0% (3.66 of 3.70 GiB)"
+                        .to_vec(),
+                ),
+                1004 => Some("verylong\u{a0}name".as_bytes().to_vec()),
+                1005 => Some("verylong\u{2800}name".as_bytes().to_vec()),
+                1006 => Some(b"verylongname\x1b[2J".to_vec()),
                 _ => None,
             }
         }
@@ -184,11 +200,35 @@ mod tests {
     }
 
     #[test]
+    fn full_names_that_do_not_read_as_one_word_are_refused() {
+        let proc_root = fake_proc(&[(10, 1003), (11, 1004), (12, 1005), (13, 1006)]);
+        let mut t = table(&[
+            "2026-11+ 10 0.0 0.0 1 1 ? S 10:00 0:00 a",
+            "verylon+ 11 0.0 0.0 1 1 ? S 10:00 0:00 b",
+            "verylon+ 12 0.0 0.0 1 1 ? S 10:00 0:00 c",
+            "verylon+ 13 0.0 0.0 1 1 ? S 10:00 0:00 d",
+        ]);
+        expand_cut_names(&mut t, proc_root.path(), &FakeUsers);
+        assert_eq!(
+            users_of(&t),
+            vec![
+                "2026-11+",
+                "verylon+",
+                "verylon+",
+                // Escaped control bytes cannot shift a column: the full name is taken.
+                "verylongname\\x1b[2J"
+            ]
+        );
+    }
+
+    #[test]
     fn status_field_reads_values() {
         let status = b"Name:\tbash\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t    5120 kB\n";
         assert_eq!(status_field(status, b"Name"), Some(&b"bash"[..]));
-        assert_eq!(status_field(status, b"VmRSS"), Some(&b"5120 kB"[..]));
+        assert_eq!(status_field(status, b"VmRSS"), Some(&b"    5120 kB"[..]));
         assert_eq!(status_field(status, b"Vm"), None);
+        let name = b"Name:\t\r ev il\nUid:\t0\n";
+        assert_eq!(status_field(name, b"Name"), Some(&b"\r ev il"[..]));
     }
 
     #[test]

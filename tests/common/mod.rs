@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod episodes;
+pub mod hostile;
 
 use std::path::{Path, PathBuf};
 
