@@ -144,6 +144,9 @@ pub struct Interrupted;
 /// still holds its pipes gives no wake-up of its own.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
 
+/// How soon to look again for the status of a program that closed its pipes.
+const EXIT_CHECK: Duration = Duration::from_millis(2);
+
 /// How long the pipes may stay open after a program exited: longer means a descendant that
 /// escaped nothing but holds them, and it is killed with the program's group.
 const GRACE_AFTER_EXIT: Duration = Duration::from_millis(200);
@@ -166,34 +169,28 @@ pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, 
         .collect();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
+        // Read before settling, so a program's last output is in before its pipes are dropped.
         for child in &mut children {
+            child.read_available(&mut chunk, tools.output_limit);
             child.settle(deadline, tools.timeout);
         }
         if children.iter().all(|c| c.result.is_some()) {
             let [ps, top] = children.map(Child::into_result);
             return Ok(Outputs { ps, top, own_pids });
         }
-        let woken = wait_for_output(&children, stop, deadline);
-        if woken.stop {
+        if stop_requested(&children, stop, deadline) {
             for child in &mut children {
                 child.signal_group();
             }
             reap_all(&mut children);
             return Err(Interrupted);
         }
-        for child in &mut children {
-            child.read_available(&mut chunk, tools.output_limit);
-        }
     }
 }
 
-struct Woken {
-    stop: bool,
-}
-
 /// Sleeps until a pipe has something (or closed), the stop signal came, or it is time to check
-/// on the children.
-fn wait_for_output(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> Woken {
+/// on the children; says whether a stop was requested.
+fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> bool {
     let mut fds: Vec<libc::pollfd> = children
         .iter()
         .flat_map(|c| [c.stdout.as_ref(), c.stderr.as_ref()])
@@ -205,7 +202,11 @@ fn wait_for_output(children: &[Child; 2], stop: Option<&Signals>, deadline: Inst
         fds.len() - 1
     });
     let left = deadline.saturating_duration_since(Instant::now());
-    let timeout = left.min(CHECK_EVERY);
+    // A program whose pipes closed is exiting: look again for its status soon.
+    let exiting = children.iter().any(|c| {
+        c.result.is_none() && c.exited.is_none() && c.stdout.is_none() && c.stderr.is_none()
+    });
+    let timeout = left.min(if exiting { EXIT_CHECK } else { CHECK_EVERY });
     let millis = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
     let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
     // SAFETY: `fds` is a valid array of `count` pollfd structures.
@@ -214,9 +215,7 @@ fn wait_for_output(children: &[Child; 2], stop: Option<&Signals>, deadline: Inst
         && stop_index
             .and_then(|i| fds.get(i))
             .is_some_and(|fd| fd.revents != 0);
-    Woken {
-        stop: stop_ready && stop.is_some_and(Signals::take_stop),
-    }
+    stop_ready && stop.is_some_and(Signals::take_stop)
 }
 
 fn pollfd(fd: libc::c_int) -> libc::pollfd {
@@ -467,5 +466,103 @@ fn read_some(pipe: &mut Option<PipeReader>, chunk: &mut [u8]) -> Option<usize> {
                 return None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(dir: &Path, name: &str, body: &str) -> OsString {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.into_os_string()
+    }
+
+    fn tools(dir: &Path, ps: &str, top: &str, output_limit: usize) -> Tools {
+        Tools {
+            ps_bin: script(dir, "ps", ps),
+            top_bin: script(dir, "top", top),
+            timeout: Duration::from_secs(5),
+            output_limit,
+        }
+    }
+
+    /// Whether a process with this command line still runs a moment later (SIGKILL takes
+    /// effect asynchronously; a killed process has no command line).
+    fn alive(cmdline: &[u8]) -> bool {
+        let running = || {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .any(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == cmdline))
+        };
+        let until = Instant::now() + Duration::from_secs(1);
+        while running() {
+            if Instant::now() > until {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    #[test]
+    fn output_before_an_exit_is_kept_when_a_grandchild_holds_the_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let tools = tools(
+            dir.path(),
+            "echo from-ps; sleep 68.5 & exit 0",
+            "echo from-top >&2; printf 'top - 1\\n'",
+            OUTPUT_LIMIT,
+        );
+        let started = Instant::now();
+        let outputs = run_ps_and_top(&tools, None).unwrap();
+        assert_eq!(outputs.ps.unwrap(), Captured::whole(b"from-ps\n".to_vec()));
+        assert_eq!(outputs.top.unwrap(), Captured::whole(b"top - 1\n".to_vec()));
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "not the timeout"
+        );
+        assert!(
+            !alive(b"sleep\x0068.5\x00"),
+            "the grandchild went with its group"
+        );
+    }
+
+    #[test]
+    fn output_past_the_limit_is_cut_at_a_line_and_the_program_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let tools = tools(dir.path(), "exec yes 123456789", "exit 3", 1000);
+        let outputs = run_ps_and_top(&tools, None).unwrap();
+        let ps = outputs.ps.unwrap();
+        assert_eq!(ps.cut, Some(Cut { limit: 1000 }));
+        assert_eq!(ps.bytes, b"123456789\n".repeat(100));
+        assert_eq!(outputs.top, Err("top exited with status 3".into()));
+        assert!(!alive(b"yes\x00123456789\x00"));
+        assert_eq!(
+            cut_note("ps", Cut { limit: 16 << 20 }),
+            "ps printed more than 16.00 MiB; only the lines before that were read"
+        );
+    }
+
+    #[test]
+    fn a_program_that_cannot_start_is_said_so() {
+        let tools = Tools {
+            ps_bin: "/nonexistent/ps".into(),
+            top_bin: "/dev/null".into(),
+            timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
+        };
+        let outputs = run_ps_and_top(&tools, None).unwrap();
+        assert_eq!(outputs.ps, Err("ps not found (/nonexistent/ps)".into()));
+        let top = outputs.top.unwrap_err();
+        assert!(
+            top.starts_with("top could not be started (/dev/null): "),
+            "{top}"
+        );
+        assert!(tools.check().is_err());
     }
 }
