@@ -315,12 +315,14 @@ tar -C "$PROJECT" --exclude=./target --exclude=./.git -cf - . | tar -C "$WORK/ro
 install -m 0755 "$BINARY" "$WORK/root/opt/mm-bin/memory-monitor"
 if [ -n "$TOOLCHAIN" ]; then
     # The container has no network: the crates come vendored from the host's cargo cache.
-    if (cd "$PROJECT" && cargo vendor --locked --offline --quiet "$WORK/root/opt/mm-vendor" >/dev/null); then
+    if (cd "$PROJECT" && cargo vendor --locked --offline --quiet "$WORK/root/opt/mm-vendor" \
+        >/dev/null 2>"$WORK/vendor.err"); then
         mkdir -p "$WORK/root/opt/mm-cargo-home"
         printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "/opt/mm-vendor"\n' \
             >"$WORK/root/opt/mm-cargo-home/config.toml"
     else
-        note "cargo vendor failed: the build-from-source install is skipped"
+        # A toolchain without the crates is a broken setup, not a reason to skip the check.
+        fail "cargo vendor failed (run 'cargo fetch --locked' first): $(tail -1 "$WORK/vendor.err")"
         TOOLCHAIN=''
     fi
 fi
