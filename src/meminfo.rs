@@ -100,10 +100,14 @@ pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
             let free = fields
                 .free
                 .ok_or(MeminfoError::Missing("MemAvailable or MemFree"))?;
-            let reclaimable = fields.buffers.unwrap_or(0)
-                + fields.cached.unwrap_or(0)
-                + fields.sreclaimable.unwrap_or(0);
-            (free + reclaimable).saturating_sub(fields.shmem.unwrap_or(0))
+            // In u128: four values read from the file, each up to u64::MAX, cannot overflow it.
+            let kib = |v: Option<u64>| u128::from(v.unwrap_or(0));
+            let estimate = (u128::from(free)
+                + kib(fields.buffers)
+                + kib(fields.cached)
+                + kib(fields.sreclaimable))
+            .saturating_sub(kib(fields.shmem));
+            u64::try_from(estimate).unwrap_or(u64::MAX)
         }
     };
     Ok(MemSample {
@@ -231,6 +235,24 @@ mod tests {
             parse_meminfo(b"MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 100 kB\nCached: 100 kB\n")
                 .unwrap();
         assert_eq!(s.available_kib, 300);
+    }
+
+    #[test]
+    fn a_hostile_estimate_neither_overflows_nor_wraps() {
+        // Found by the meminfo fuzz target: the sum overflowed, a panic in debug builds and a
+        // wrapped, wrong figure in release ones.
+        let s = parse_meminfo(
+            b"MemTotal: 7506321826814554866 kB\nMemFree: 7506321826814554866 kB\n\
+              Buffers: 7506321826814554866 kB\nCached: 7506321826814554866 kB\n",
+        )
+        .unwrap();
+        assert_eq!(s.available_kib, 7_506_321_826_814_554_866);
+        let s = parse_meminfo(
+            b"MemTotal: 1000 kB\nMemFree: 9999999999999999999 kB\nBuffers: 9999999999999999999 kB\n\
+              Shmem: 9999999999999999999 kB\n",
+        )
+        .unwrap();
+        assert_eq!(s.available_kib, 1000);
     }
 
     #[test]

@@ -85,57 +85,36 @@ pub struct ProcSource<'a> {
 impl ProcSource<'_> {
     pub fn read(&self, pid: u32) -> ProcDetails {
         let dir = self.proc_root.join(pid.to_string());
-        let status = std::fs::read(dir.join("status")).map_err(|e| Unavailable::from_io(&e));
-        let field = |name: &'static str, missing: &'static str| -> Value<&[u8]> {
-            let status = status.as_ref().map_err(Clone::clone)?;
-            status_field(status, name.as_bytes()).ok_or(Unavailable::NotReported(missing))
+        let status = match std::fs::read(dir.join("status")) {
+            Ok(status) => parse_status(&status),
+            Err(e) => StatusFields::unavailable(Unavailable::from_io(&e)),
         };
-        let kib =
-            |name: &'static str, missing| field(name, missing).and_then(|v| parse_kib(v, name));
         // From `comm`, raw, not status's `Name:`, which the kernel writes with its own escapes
         // (`\n`, backslashes doubled): the name then reads as the parent's does, escaped once.
         let name = self.name_of(pid);
         ProcDetails {
             pid,
-            user: field("Uid", "no Uid in status").and_then(|v| self.user(v)),
+            user: status.uid.map(|uid| User {
+                uid,
+                name: self.users.name_of(uid).map(|n| escape(&n)),
+            }),
             command: self.command(&dir, &name),
             name,
             running_for: self.running_for(&dir),
-            rss_kib: kib("VmRSS", "not reported (kernel thread or zombie)"),
-            peak_rss_kib: kib("VmHWM", "not reported (kernel thread or zombie)"),
-            vsz_kib: kib("VmSize", "not reported (kernel thread or zombie)"),
-            swap_kib: kib(
-                "VmSwap",
-                "not reported (kernel thread, zombie, or kernel without VmSwap)",
-            ),
-            threads: field("Threads", "no Threads in status")
-                .and_then(|v| parse_number(v, "Threads")),
-            state: field("State", "no State in status").map(escape),
-            parent: field("PPid", "no PPid in status")
-                .and_then(|v| parse_number(v, "PPid"))
-                .and_then(|ppid| {
-                    u32::try_from(ppid).map_err(|_| Unavailable::Other("PPid out of range".into()))
-                })
-                .map(|ppid| Parent {
-                    pid: ppid,
-                    name: self.name_of(ppid),
-                }),
+            rss_kib: status.rss_kib,
+            peak_rss_kib: status.peak_rss_kib,
+            vsz_kib: status.vsz_kib,
+            swap_kib: status.swap_kib,
+            threads: status.threads,
+            state: status.state,
+            parent: status.ppid.map(|ppid| Parent {
+                pid: ppid,
+                name: self.name_of(ppid),
+            }),
             cwd: std::fs::read_link(dir.join("cwd"))
                 .map(|p| escape(p.as_os_str().as_encoded_bytes()))
                 .map_err(|e| Unavailable::from_io(&e)),
         }
-    }
-
-    fn user(&self, uid_line: &[u8]) -> Value<User> {
-        let uid = first_word(uid_line)
-            .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
-            .ok_or_else(|| {
-                Unavailable::Other(format!("unreadable Uid line `{}`", escape(uid_line)))
-            })?;
-        Ok(User {
-            uid,
-            name: self.users.name_of(uid).map(|n| escape(&n)),
-        })
     }
 
     /// The arguments joined by blanks, as ps shows them. Kernel threads and zombies have none;
@@ -158,14 +137,9 @@ impl ProcSource<'_> {
 
     fn running_for(&self, dir: &Path) -> Value<Duration> {
         let stat = std::fs::read(dir.join("stat")).map_err(|e| Unavailable::from_io(&e))?;
-        let start_ticks =
-            start_ticks(&stat).ok_or_else(|| Unavailable::Other("unreadable stat".into()))?;
         let uptime =
             std::fs::read(self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
-        let uptime = uptime_seconds(&uptime)
-            .ok_or_else(|| Unavailable::Other("unreadable uptime".into()))?;
-        let started = ticks_to_duration(start_ticks, self.clock_ticks);
-        Ok(uptime.saturating_sub(started))
+        running_time(&stat, &uptime, self.clock_ticks)
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
@@ -177,6 +151,83 @@ impl ProcSource<'_> {
             Err(e) => Err(Unavailable::from_io(&e)),
         }
     }
+}
+
+/// The values of `/proc/PID/status` the details show, each read on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusFields {
+    /// The real uid, first of the four on the `Uid:` line.
+    pub uid: Value<u32>,
+    pub rss_kib: Value<u64>,
+    pub peak_rss_kib: Value<u64>,
+    pub vsz_kib: Value<u64>,
+    pub swap_kib: Value<u64>,
+    pub threads: Value<u64>,
+    /// Escaped.
+    pub state: Value<String>,
+    pub ppid: Value<u32>,
+}
+
+impl StatusFields {
+    /// Every value unavailable for the one reason that the file could not be read.
+    fn unavailable(why: Unavailable) -> StatusFields {
+        StatusFields {
+            uid: Err(why.clone()),
+            rss_kib: Err(why.clone()),
+            peak_rss_kib: Err(why.clone()),
+            vsz_kib: Err(why.clone()),
+            swap_kib: Err(why.clone()),
+            threads: Err(why.clone()),
+            state: Err(why.clone()),
+            ppid: Err(why),
+        }
+    }
+}
+
+/// Parses the bytes of a `/proc/PID/status` file; separate from reading it so that the parser
+/// the daemon runs is the one the tests and the fuzzer feed hostile bytes.
+pub fn parse_status(status: &[u8]) -> StatusFields {
+    let field = |name: &'static str, missing: &'static str| -> Value<&[u8]> {
+        status_field(status, name.as_bytes()).ok_or(Unavailable::NotReported(missing))
+    };
+    let kib = |name: &'static str, missing| field(name, missing).and_then(|v| parse_kib(v, name));
+    const NO_VM: &str = "not reported (kernel thread or zombie)";
+    StatusFields {
+        uid: status_uid(status),
+        rss_kib: kib("VmRSS", NO_VM),
+        peak_rss_kib: kib("VmHWM", NO_VM),
+        vsz_kib: kib("VmSize", NO_VM),
+        swap_kib: kib(
+            "VmSwap",
+            "not reported (kernel thread, zombie, or kernel without VmSwap)",
+        ),
+        threads: field("Threads", "no Threads in status").and_then(|v| parse_number(v, "Threads")),
+        state: field("State", "no State in status").map(escape),
+        ppid: field("PPid", "no PPid in status")
+            .and_then(|v| parse_number(v, "PPid"))
+            .and_then(|ppid| {
+                u32::try_from(ppid).map_err(|_| Unavailable::Other("PPid out of range".into()))
+            }),
+    }
+}
+
+/// The real uid from the bytes of a `/proc/PID/status` file.
+pub fn status_uid(status: &[u8]) -> Value<u32> {
+    let line = status_field(status, b"Uid").ok_or(Unavailable::NotReported("no Uid in status"))?;
+    first_word(line)
+        .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
+        .ok_or_else(|| Unavailable::Other(format!("unreadable Uid line `{}`", escape(line))))
+}
+
+/// How long a process has run, from the bytes of its `/proc/PID/stat` and of `/proc/uptime`
+/// (both on the boot clock, so wall-clock jumps do not matter) and the clock ticks per second
+/// `stat` counts in. Pure, so that the parser the daemon runs is the one that is fuzzed.
+pub fn running_time(stat: &[u8], uptime: &[u8], clock_ticks: u64) -> Value<Duration> {
+    let start_ticks =
+        start_ticks(stat).ok_or_else(|| Unavailable::Other("unreadable stat".into()))?;
+    let uptime =
+        uptime_seconds(uptime).ok_or_else(|| Unavailable::Other("unreadable uptime".into()))?;
+    Ok(uptime.saturating_sub(ticks_to_duration(start_ticks, clock_ticks)))
 }
 
 /// The clock ticks per second `stat` counts in.
@@ -254,6 +305,42 @@ mod tests {
         assert_eq!(start_ticks(stat), Some(123_456));
         assert_eq!(start_ticks(b"42 (x"), None);
         assert_eq!(start_ticks(b""), None);
+    }
+
+    #[test]
+    fn status_values_are_read_each_on_its_own() {
+        let s = parse_status(
+            b"Name:\tevil\x1bname\nState:\tS (sleeping)\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\n\
+              VmHWM:\t  9000 kB\nVmRSS:\t  5120 kB\nVmSwap:\t12 MB\nThreads:\t3\n",
+        );
+        assert_eq!(s.state, Ok("S (sleeping)".into()));
+        assert_eq!((s.uid, s.ppid), (Ok(1000), Ok(1)));
+        assert_eq!((s.rss_kib, s.peak_rss_kib), (Ok(5120), Ok(9000)));
+        assert_eq!(s.threads, Ok(3));
+        assert!(matches!(s.vsz_kib, Err(Unavailable::NotReported(_))));
+        assert_eq!(
+            s.swap_kib,
+            Err(Unavailable::Other("unreadable VmSwap `12 MB`".into()))
+        );
+        let s = parse_status(b"PPid:\t4294967296\nUid:\tx\n");
+        assert_eq!(s.ppid, Err(Unavailable::Other("PPid out of range".into())));
+        assert_eq!(
+            s.uid,
+            Err(Unavailable::Other("unreadable Uid line `x`".into()))
+        );
+    }
+
+    #[test]
+    fn running_time_is_uptime_less_the_start() {
+        let stat = b"42 (a) S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 12345 1000 50";
+        assert_eq!(
+            running_time(stat, b"200.50 10.00\n", 100),
+            Ok(Duration::from_millis(200_500 - 123_450))
+        );
+        // A start after the uptime (a clock_ticks mismatch) is no time, not a panic.
+        assert_eq!(running_time(stat, b"1.0 1.0", 100), Ok(Duration::ZERO));
+        assert!(running_time(b"42 (a)", b"1.0 1.0", 100).is_err());
+        assert!(running_time(stat, b"soon", 100).is_err());
     }
 
     #[test]

@@ -170,14 +170,15 @@ fn idle_percent(line: &[u8]) -> Result<f64, CpuUnreadable> {
             }
             idle = Some(tenths);
         }
-        sum_tenths += tenths;
-        figures += 1;
+        // Saturating: a line of megabytes of figures overflowed the sum, which could wrap to 100.
+        sum_tenths = sum_tenths.saturating_add(tenths);
+        figures = figures.saturating_add(1);
     }
     let idle = idle.ok_or_else(unclear)?;
     // Old tops print four figures (us sy ni id), newer ones up to eight; each is rounded to a
     // tenth, so their sum is within half a tenth per figure of 100.
     let off_by = sum_tenths.abs_diff(1000);
-    if figures < 4 || off_by * 2 > figures || idle > 1000 {
+    if figures < 4 || off_by.saturating_mul(2) > figures || idle > 1000 {
         return Err(unclear());
     }
     Ok(f64::from(idle) / 10.0)
@@ -361,6 +362,19 @@ mod tests {
             parse(text.as_bytes()).unwrap().lines,
             vec!["top - x", "Tasks: 1 total", "MiB Swap:   0.0 total"]
         );
+    }
+
+    #[test]
+    fn a_line_of_a_million_figures_is_unclear_not_an_overflow() {
+        // Its figures sum to 2^32 + 1000 tenths: a u32 sum panicked in a debug build and wrapped
+        // to exactly 100.0 in a release one, so the line read as 100% busy.
+        let mut output = b"top - 1\n%Cpu(s):".to_vec();
+        output.extend_from_slice(&b"999.9us,".repeat(429_539));
+        output.extend_from_slice(b"783.5sy,  0.0 id\n");
+        assert!(matches!(
+            parse(&output).unwrap().cpu_busy,
+            Err(CpuUnreadable::Unclear(_))
+        ));
     }
 
     #[test]

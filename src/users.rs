@@ -95,10 +95,7 @@ fn reads_as_one_word(name: &str) -> bool {
 /// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
 pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
     let status = std::fs::read(proc_root.join(pid.to_string()).join("status")).ok()?;
-    status_field(&status, b"Uid")?
-        .split(|b| b.is_ascii_whitespace())
-        .find(|w| !w.is_empty())
-        .and_then(|w| std::str::from_utf8(w).ok()?.parse().ok())
+    crate::procinfo::status_uid(&status).ok()
 }
 
 /// The value after `Name:` in a status-style file, without the one tab the kernel puts after the

@@ -1,0 +1,60 @@
+//! `/proc/PID/stat` and `/proc/uptime` as any bytes: the running time never panics, is never
+//! more than the uptime allows, and its details.log line holds no control character.
+//!
+//! Input: 8 bytes of clock ticks per second (little-endian), then the uptime file up to its
+//! first newline, then the stat file.
+#![no_main]
+
+use chrono::DateTime;
+use libfuzzer_sys::fuzz_target;
+use memory_monitor::details;
+use memory_monitor::procinfo::{ProcDetails, Unavailable, Value, running_time};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((ticks, rest)) = data.split_first_chunk::<8>() else {
+        return;
+    };
+    let clock_ticks = u64::from_le_bytes(*ticks);
+    let (uptime, stat) = match rest.iter().position(|&b| b == b'\n') {
+        Some(newline) => (&rest[..newline], &rest[newline + 1..]),
+        None => (rest, &[][..]),
+    };
+    let running_for = running_time(stat, uptime, clock_ticks);
+    if let Ok(running) = running_for {
+        // uptime_seconds caps the uptime at 1e12 s.
+        assert!(running.as_secs() <= 1_000_000_000_000, "{running:?}");
+    }
+
+    let process = ProcDetails {
+        pid: 42,
+        name: not_read(),
+        user: not_read(),
+        command: not_read(),
+        running_for,
+        rss_kib: not_read(),
+        peak_rss_kib: not_read(),
+        vsz_kib: not_read(),
+        swap_kib: not_read(),
+        threads: not_read(),
+        state: not_read(),
+        parent: not_read(),
+        cwd: not_read(),
+    };
+    let now = DateTime::from_timestamp(1_795_000_000, 0)
+        .expect("a valid time")
+        .fixed_offset();
+    let mut out = String::new();
+    details::render(&[process], &now, &mut out);
+    let body = out
+        .strip_suffix('\n')
+        .expect("the entry ends with a newline");
+    let lines: Vec<&str> = body.split('\n').collect();
+    assert_eq!(lines.len(), 12, "{out:?}");
+    for line in lines {
+        assert!(!line.contains(char::is_control), "{line:?}");
+    }
+});
+
+fn not_read<T>() -> Value<T> {
+    Err(Unavailable::NotReported("not read by this fuzz target"))
+}
