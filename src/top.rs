@@ -151,6 +151,11 @@ fn cpu_busy(summary: &[&[u8]]) -> Result<f64, CpuUnreadable> {
     Ok(100.0 - idle_sum / per_cpu.len() as f64)
 }
 
+/// procps 3.2 prints four figures (us sy ni id), later ones eight (… wa hi si st). More would
+/// let a line of many `0.0`s round its way to 100 and pass the check below.
+const MIN_FIGURES: u32 = 4;
+const MAX_FIGURES: u32 = 10;
+
 /// The idle figure of a CPU line, trusted only when the line's figures add up to 100 as top's
 /// always do (each rounded to a tenth), so a misread decimal comma can never pass for a value.
 fn idle_percent(line: &[u8]) -> Result<f64, CpuUnreadable> {
@@ -175,10 +180,12 @@ fn idle_percent(line: &[u8]) -> Result<f64, CpuUnreadable> {
         figures = figures.saturating_add(1);
     }
     let idle = idle.ok_or_else(unclear)?;
-    // Old tops print four figures (us sy ni id), newer ones up to eight; each is rounded to a
-    // tenth, so their sum is within half a tenth per figure of 100.
+    // Each figure is rounded to a tenth, so their sum is within half a tenth per figure of 100.
     let off_by = sum_tenths.abs_diff(1000);
-    if figures < 4 || off_by.saturating_mul(2) > figures || idle > 1000 {
+    if !(MIN_FIGURES..=MAX_FIGURES).contains(&figures)
+        || off_by.saturating_mul(2) > figures
+        || idle > 1000
+    {
         return Err(unclear());
     }
     Ok(f64::from(idle) / 10.0)
@@ -326,6 +333,19 @@ mod tests {
         assert_eq!(figures(" 5.0 i"), vec![]);
         assert_eq!(figures(" 5. us"), vec![], "a decimal point needs its digit");
         assert_eq!(figures(""), vec![]);
+    }
+
+    #[test]
+    fn a_line_of_many_zero_figures_is_unclear_not_100_percent_busy() {
+        let mut line = String::from("top - 1\n%Cpu(s):");
+        for _ in 0..2000 {
+            line.push_str("  0.0 us,");
+        }
+        line.push_str("  0.0 id\n");
+        assert!(matches!(busy(&line), Err(CpuUnreadable::Unclear(_))));
+        // Eight figures, as procps 4 prints them, still read.
+        let eight = "top - 1\n%Cpu(s):  1.0 us,  1.0 sy,  0.0 ni, 97.0 id,  1.0 wa,  0.0 hi,  0.0 si,  0.0 st\n";
+        assert!(close(busy(eight).unwrap(), 3.0));
     }
 
     #[test]
