@@ -261,12 +261,6 @@ fn parse_and_render(verdict: &mut Verdict) {
     );
 }
 
-fn vm_rss_kib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 fn resident_memory(verdict: &mut Verdict) {
     let logs = tempfile::tempdir().unwrap();
     let run = |args: &[&str], settle: &dyn Fn() -> bool| -> f64 {
@@ -284,7 +278,7 @@ fn resident_memory(verdict: &mut Verdict) {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_secs(2));
-        let rss = vm_rss_kib(child.id());
+        let rss = status_kib(child.id(), "VmRSS");
         // SAFETY: signalling our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         child.wait().unwrap();

@@ -294,9 +294,8 @@ impl Child {
                     .rposition(|&b| b == b'\n')
                     .map_or(0, |i| i + 1);
                 self.out.truncate(whole_lines);
+                // settle() kills the program and closes its pipes next.
                 self.cut = Some(Cut { limit });
-                self.stdout = None;
-                self.stderr = None;
                 return;
             }
             self.out.extend_from_slice(data);
@@ -339,11 +338,12 @@ impl Child {
                     return;
                 }
                 if pipes_open {
-                    // A descendant holds the pipes; it belongs to the program's group.
+                    // A descendant holds the pipes; it belongs to the program's group, which
+                    // lives on with it, so its id is still ours to signal.
                     self.signal_group();
-                    self.stdout = None;
-                    self.stderr = None;
                 }
+                // Reaped already: from now on its group id may belong to a stranger.
+                self.handle = None;
                 self.result = Some(self.finished(status));
             }
             None if Instant::now() >= deadline => {
@@ -380,8 +380,9 @@ impl Child {
         }
     }
 
-    /// SIGKILL to the program's whole process group. While the program is not yet reaped (or a
-    /// member of its group lives) the group's id cannot be reused, so this never hits a stranger.
+    /// SIGKILL to the program's whole process group, and its pipes closed. Only while the handle
+    /// is kept: until the program is reaped (or while a member of its group lives) the group's id
+    /// cannot be reused, so this never hits a stranger.
     fn signal_group(&mut self) {
         if let Some(handle) = &self.handle {
             for pid in handle.pids() {

@@ -57,7 +57,7 @@ impl Watch {
                 if std::mem::take(&mut self.sampling_failed) {
                     eprintln!(
                         "memory-monitor: reading {} works again",
-                        self.meminfo.path().display()
+                        escape::escape_path(self.meminfo.path())
                     );
                 }
                 self.episodes
@@ -68,7 +68,7 @@ impl Watch {
                 if !std::mem::replace(&mut self.sampling_failed, true) {
                     eprintln!(
                         "memory-monitor: cannot read {}: {e}; retrying every tick",
-                        self.meminfo.path().display()
+                        escape::escape_path(self.meminfo.path())
                     );
                 }
                 // A fresh descriptor for the next try, in case this one went bad.
@@ -98,7 +98,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         format_setting(settings.rules.sustain),
         format_setting(settings.interval),
         format_setting(settings.rules.repeat),
-        settings.log_dir.display(),
+        escape::escape_path(&settings.log_dir),
     );
     let sources = Sources::of_this_system(
         settings.tools.clone(),
@@ -166,6 +166,7 @@ impl Writer<'_> {
                 let incident =
                     incident::collect(&self.sources, Some(signals)).map_err(|_| Stopped)?;
                 self.write_report(&now, report, &sample, &incident);
+                // Freed before the trim, or the trim has nothing to give back.
                 drop(incident);
                 release_freed_memory();
             }
@@ -230,18 +231,19 @@ impl Writer<'_> {
 
     /// Tells stderr how a write went when it is news: a failure, or delayed reports landing.
     fn said(&mut self, file: LogFile, result: Result<Written, NotWritten>) {
-        let path = self.logs.path(file);
-        let path = escape::escape(path.as_os_str().as_encoded_bytes());
+        let path = || escape::escape_path(&self.logs.path(file));
         match result {
             Ok(Written { delayed: 0 }) => {}
             Ok(Written { delayed }) => {
                 eprintln!(
-                    "memory-monitor: {path} can be written again; {delayed} delayed entries written"
+                    "memory-monitor: {} can be written again; {delayed} delayed entries written",
+                    path()
                 );
             }
             Err(NotWritten { error, waiting }) => {
                 eprintln!(
-                    "memory-monitor: cannot write {path}: {error}; {waiting} entries kept in memory, retried at the next report"
+                    "memory-monitor: cannot write {}: {error}; {waiting} entries kept in memory, retried at the next report",
+                    path()
                 );
             }
         }
@@ -273,7 +275,7 @@ impl Writer<'_> {
         for (file, e) in &failures {
             eprintln!(
                 "memory-monitor: SIGHUP: cannot open {}: {e}",
-                escape::escape(self.logs.path(*file).as_os_str().as_encoded_bytes())
+                escape::escape_path(&self.logs.path(*file))
             );
         }
         if failures.is_empty() {

@@ -6,8 +6,16 @@
 /// overrides that make a viewer show text other than what is there. Backslashes stay as they
 /// are: a literal `\x1b` in a command line is harmless text to a human reader.
 pub fn escape_into(out: &mut String, bytes: &[u8]) {
-    // Nearly every cell of a process table is printable ASCII: copy it whole.
-    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b))
+    escape_where(out, bytes, is_unsafe);
+}
+
+/// Escapes every character `shown_escaped` picks, and invalid UTF-8.
+fn escape_where(out: &mut String, bytes: &[u8], shown_escaped: fn(char) -> bool) {
+    // Nearly every cell of a process table is printable ASCII: copy it whole. (A word shows
+    // even a plain space escaped, so the space is asked about.)
+    let plain = |b: u8| (0x21..0x7f).contains(&b) || b == b' ';
+    if bytes.iter().all(|&b| plain(b))
+        && !(bytes.contains(&b' ') && shown_escaped(' '))
         && let Ok(text) = std::str::from_utf8(bytes)
     {
         out.push_str(text);
@@ -15,7 +23,7 @@ pub fn escape_into(out: &mut String, bytes: &[u8]) {
     }
     for chunk in bytes.utf8_chunks() {
         let mut rest = chunk.valid();
-        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| shown_escaped(c)) {
             let (safe, tail) = rest.split_at(at);
             out.push_str(safe);
             let mut utf8 = [0u8; 4];
@@ -42,22 +50,14 @@ pub fn escape(bytes: &[u8]) -> String {
 /// character that draws as a blank is shown as `\xNN` too, so that no cell can pass for several
 /// (`2026-11-22<NBSP>14:03:15` at the start of a line passes for a report header).
 pub fn escape_word(bytes: &[u8]) -> String {
-    let escaped = escape(bytes);
-    if !escaped.chars().any(looks_blank) {
-        return escaped;
-    }
-    let mut out = String::with_capacity(escaped.len() + 8);
-    for c in escaped.chars() {
-        if looks_blank(c) {
-            let mut utf8 = [0u8; 4];
-            for b in c.encode_utf8(&mut utf8).bytes() {
-                push_hex(&mut out, b);
-            }
-        } else {
-            out.push(c);
-        }
-    }
+    let mut out = String::with_capacity(bytes.len());
+    escape_where(&mut out, bytes, |c| is_unsafe(c) || looks_blank(c));
     out
+}
+
+/// A path for a message (the daemon's own lines on stderr): one line whatever it holds.
+pub fn escape_path(path: &std::path::Path) -> String {
+    escape(path.as_os_str().as_encoded_bytes())
 }
 
 /// Whitespace, and the characters most fonts draw as a blank although Unicode does not call them
@@ -150,6 +150,8 @@ mod tests {
             "2026-11-22\\xc2\\xa014:03\\xe2\\xa0\\x80x\\xe3\\x80\\x80"
         );
         assert_eq!(escape_word("rené\x1b".as_bytes()), "rené\\x1b");
+        assert_eq!(escape_word(b"a b"), "a\\x20b");
+        assert_eq!(escape_word(b"plain"), "plain");
         assert_eq!(escape("a\u{a0}b".as_bytes()), "a\u{a0}b", "text keeps them");
     }
 

@@ -228,7 +228,7 @@ fn unusable_directory(dir: &Path, file: LogFile, e: &io::Error) -> String {
     };
     format!(
         "cannot use log directory {}: {}: {e}; {fix}",
-        dir.display(),
+        crate::escape::escape_path(dir),
         file.file_name()
     )
 }

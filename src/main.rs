@@ -243,10 +243,11 @@ fn run(args: RunArgs) -> Result<(), String> {
 fn snapshot(args: CaptureArgs) -> Result<(), String> {
     // Ctrl-C during the capture then stops ps and top too, not only this program.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
-    tools(&args).check()?;
+    let tools = tools(&args);
+    tools.check()?;
     let (_, sample) = MeminfoReader::open_sampled(&args.proc_root)?;
     let now = chrono::Local::now().fixed_offset();
-    let sources = Sources::of_this_system(tools(&args), args.proc_root.clone(), args.details);
+    let sources = Sources::of_this_system(tools, args.proc_root.clone(), args.details);
     let incident = incident::collect(&sources, Some(&signals))
         .map_err(|_| "interrupted; ps and top were stopped".to_string())?;
     if let Err(why) = &incident.ps {

@@ -112,7 +112,7 @@ impl ProcSource<'_> {
                 name: self.name_of(ppid),
             }),
             cwd: std::fs::read_link(dir.join("cwd"))
-                .map(|p| escape(p.as_os_str().as_encoded_bytes()))
+                .map(|p| crate::escape::escape_path(&p))
                 .map_err(|e| Unavailable::from_io(&e)),
         }
     }

@@ -7,23 +7,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::daemon::{Launch, cat, count, set_used};
-use common::{FakeProc, FakeProcess, fake_program};
+use common::{FakeProc, fake_program};
 use regex::Regex;
 
 #[test]
 fn episodes_repeats_recovery_and_both_logs() {
     let fake = FakeProc::new();
-    // The sample's biggest process by RSS is firewalld, PID 823.
-    fake.add(&FakeProcess {
-        pid: 823,
-        name: b"firewalld",
-        uid: 0,
-        cmdline: b"/usr/bin/python2\0-Es\0/usr/sbin/firewalld\0--nofork\0--nopid\0",
-        cwd: Some("/"),
-        started_after_boot: 30,
-        rss_kib: 29528,
-        ppid: 1,
-    });
+    fake.add(&common::firewalld());
     set_used(&fake, 50);
     let mut daemon = Launch::new(
         &fake,

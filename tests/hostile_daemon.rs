@@ -177,22 +177,6 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
     // Details of each, every value escaped once.
     assert_eq!(details_log.details.len(), entries.len());
     for e in &entries {
-        let found = details_log.details_of(e.pid);
-        assert_eq!(found.len(), 1, "PID {}", e.pid);
-        let d = found[0];
-        assert_eq!(d.name.as_deref().unwrap_or_default(), shown_at_end(&e.comm));
-        assert_eq!(d.value("command:"), e.command_shown(), "PID {}", e.pid);
-        let cwd = e
-            .cwd
-            .as_deref()
-            .map_or("unavailable (process ended)".into(), shown_at_end);
-        assert_eq!(d.value("cwd:"), cwd, "PID {}", e.pid);
-        let parent = entries.iter().find(|p| p.pid == e.ppid);
-        if let Some(p) = parent {
-            assert_eq!(
-                d.value("parent:"),
-                format!("{} ({})", p.pid, shown(&p.comm))
-            );
-        }
+        assert_one_details_entry(&details_log, e, &entries);
     }
 }

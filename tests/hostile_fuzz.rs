@@ -364,7 +364,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
     }
     assert_eq!(incidents_log.summary, summary_shown);
 
-    for (p, e) in machine.processes.iter().zip(&entries) {
+    for e in &entries {
         let command = e.argv.join(&b' ');
         let rows = incidents_log.rows_of(e.pid);
         assert_eq!(rows.len(), 1, "PID {}: one row", e.pid);
@@ -376,22 +376,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
                 e.pid
             );
         }
-        let found = details_log.details_of(e.pid);
-        assert_eq!(found.len(), 1, "PID {}: one details entry", e.pid);
-        let d = found[0];
-        assert_eq!(d.name.as_deref().unwrap_or_default(), shown_at_end(&p.comm));
-        assert_eq!(d.value("command:"), e.command_shown(), "PID {}", e.pid);
-        let cwd = e
-            .cwd
-            .as_deref()
-            .map_or("unavailable (process ended)".into(), shown_at_end);
-        assert_eq!(d.value("cwd:"), cwd, "PID {}", e.pid);
-        if let Some(parent) = entries.iter().find(|q| q.pid == e.ppid) {
-            assert_eq!(
-                d.value("parent:"),
-                format!("{} ({})", parent.pid, shown(&parent.comm))
-            );
-        }
+        assert_one_details_entry(&details_log, e, &entries);
     }
 }
 

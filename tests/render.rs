@@ -234,25 +234,12 @@ fn details_never_leave_a_field_out() {
     );
     let mut text = String::new();
     details::render(&incident.details, &time(), &mut text);
-    let labels = [
-        "user:",
-        "command:",
-        "started:",
-        "RSS:",
-        "peak RSS:",
-        "VSZ:",
-        "swap:",
-        "threads:",
-        "state:",
-        "parent:",
-        "cwd:",
-    ];
     let table_pids = ps::parse(&corpus("psaux_insights-core-auxww_2.txt"))
         .unwrap()
         .processes
         .len();
     assert_eq!(incident.details.len(), table_pids);
-    for label in labels {
+    for label in common::hostile::DETAIL_LABELS {
         assert_eq!(
             text.lines()
                 .filter(|l| l.trim_start().starts_with(label))

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{self, AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
-use common::{FakeProc, FakeProcess, corpus_dir, fake_program};
+use common::{FakeProc, corpus_dir, fake_program};
 use regex::Regex;
 // The daemon, accelerated: the defaults (3 s, 15 s, 10 min) divided by 1500, so that a tick
 // stands for 3 s and a day is 28,800 ticks, about a minute.
@@ -255,16 +255,7 @@ fn soak(hours: u64) -> Soak {
     ));
 
     let fake = FakeProc::new();
-    fake.add(&FakeProcess {
-        pid: 823,
-        name: b"firewalld",
-        uid: 0,
-        cmdline: b"/usr/bin/python2\0-Es\0/usr/sbin/firewalld\0--nofork\0--nopid\0",
-        cwd: Some("/"),
-        started_after_boot: 30,
-        rss_kib: 29528,
-        ppid: 1,
-    });
+    fake.add(&common::firewalld());
     set_used(&fake, schedule[0]);
     let mut reads = Reads::watch(&fake.path().join("meminfo"));
     let dir = tempfile::tempdir().unwrap();

@@ -5,10 +5,11 @@
 //! first newline, then the stat file.
 #![no_main]
 
-use chrono::DateTime;
+mod common;
+
+use common::{assert_one_clean_entry, not_read};
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::details;
-use memory_monitor::procinfo::{ProcDetails, Unavailable, Value, running_time};
+use memory_monitor::procinfo::{ProcDetails, running_time};
 
 fuzz_target!(|data: &[u8]| {
     let Some((ticks, rest)) = data.split_first_chunk::<8>() else {
@@ -40,21 +41,5 @@ fuzz_target!(|data: &[u8]| {
         parent: not_read(),
         cwd: not_read(),
     };
-    let now = DateTime::from_timestamp(1_795_000_000, 0)
-        .expect("a valid time")
-        .fixed_offset();
-    let mut out = String::new();
-    details::render(&[process], &now, &mut out);
-    let body = out
-        .strip_suffix('\n')
-        .expect("the entry ends with a newline");
-    let lines: Vec<&str> = body.split('\n').collect();
-    assert_eq!(lines.len(), 12, "{out:?}");
-    for line in lines {
-        assert!(!line.contains(char::is_control), "{line:?}");
-    }
+    assert_one_clean_entry(process);
 });
-
-fn not_read<T>() -> Value<T> {
-    Err(Unavailable::NotReported("not read by this fuzz target"))
-}

@@ -3,12 +3,11 @@
 //! character.
 #![no_main]
 
-use chrono::DateTime;
+mod common;
+
+use common::{assert_one_clean_entry, not_read};
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::details;
-use memory_monitor::procinfo::{
-    Parent, ProcDetails, Unavailable, User, Value, parse_status, status_uid,
-};
+use memory_monitor::procinfo::{Parent, ProcDetails, User, parse_status, status_uid};
 
 fuzz_target!(|data: &[u8]| {
     let status = parse_status(data);
@@ -32,21 +31,5 @@ fuzz_target!(|data: &[u8]| {
         }),
         cwd: not_read(),
     };
-    let now = DateTime::from_timestamp(1_795_000_000, 0)
-        .expect("a valid time")
-        .fixed_offset();
-    let mut out = String::new();
-    details::render(&[process], &now, &mut out);
-    let body = out
-        .strip_suffix('\n')
-        .expect("the entry ends with a newline");
-    let lines: Vec<&str> = body.split('\n').collect();
-    assert_eq!(lines.len(), 12, "{out:?}");
-    for line in lines {
-        assert!(!line.contains(char::is_control), "{line:?}");
-    }
+    assert_one_clean_entry(process);
 });
-
-fn not_read<T>() -> Value<T> {
-    Err(Unavailable::NotReported("not read by this fuzz target"))
-}

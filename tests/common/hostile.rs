@@ -428,3 +428,24 @@ pub fn cmdline_of(argv: &[Vec<u8>]) -> Vec<u8> {
         .flat_map(|a| a.iter().copied().chain([0]))
         .collect()
 }
+
+/// `e` has exactly one details entry, with its name, command, cwd and parent's name each shown
+/// as the spec says; `all` are the fake processes, among which its parent may be.
+pub fn assert_one_details_entry(log: &Log, e: &FakeEntry, all: &[FakeEntry]) {
+    let found = log.details_of(e.pid);
+    assert_eq!(found.len(), 1, "PID {}: one details entry", e.pid);
+    let d = found[0];
+    assert_eq!(d.name.as_deref().unwrap_or_default(), shown_at_end(&e.comm));
+    assert_eq!(d.value("command:"), e.command_shown(), "PID {}", e.pid);
+    let cwd = e
+        .cwd
+        .as_deref()
+        .map_or("unavailable (process ended)".into(), shown_at_end);
+    assert_eq!(d.value("cwd:"), cwd, "PID {}", e.pid);
+    if let Some(parent) = all.iter().find(|p| p.pid == e.ppid) {
+        assert_eq!(
+            d.value("parent:"),
+            format!("{} ({})", parent.pid, shown(&parent.comm))
+        );
+    }
+}

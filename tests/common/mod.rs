@@ -239,6 +239,20 @@ impl FakeProc {
     }
 }
 
+/// The biggest process by RSS in the `psaux_jc-centos77_1.txt` sample, PID 823, as /proc shows it.
+pub fn firewalld() -> FakeProcess<'static> {
+    FakeProcess {
+        pid: 823,
+        name: b"firewalld",
+        uid: 0,
+        cmdline: b"/usr/bin/python2\0-Es\0/usr/sbin/firewalld\0--nofork\0--nopid\0",
+        cwd: Some("/"),
+        started_after_boot: 30,
+        rss_kib: 29528,
+        ppid: 1,
+    }
+}
+
 /// Names for the uids the fake processes use.
 pub struct FakeUsers;
 
