@@ -5,7 +5,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, PipeReader, Read};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
@@ -140,11 +140,11 @@ impl Outputs {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
-/// The longest sleep between checks on the children: a child that exits while a grandchild
-/// still holds its pipes gives no wake-up of its own.
+/// Without a pidfd (Linux before 5.3), the longest sleep between checks on the children: a
+/// child that exits while a grandchild still holds its pipes gives no wake-up of its own.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
 
-/// How soon to look again for the status of a program that closed its pipes.
+/// Without a pidfd, how soon to look again for the status of a program that closed its pipes.
 const EXIT_CHECK: Duration = Duration::from_millis(2);
 
 /// How long the pipes may stay open after a program exited: longer means a descendant that
@@ -197,16 +197,23 @@ fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Insta
         .flatten()
         .map(|pipe| pollfd(pipe.as_fd().as_raw_fd()))
         .collect();
+    // A pidfd wakes us when its program exits, so nothing needs checking on a timer. Only while
+    // the exit is news: afterwards it would stay readable and spin the loop.
+    fds.extend(
+        children
+            .iter()
+            .filter(|c| c.result.is_none() && c.exited.is_none())
+            .filter_map(|c| c.pidfd.as_ref())
+            .map(|pidfd| pollfd(pidfd.as_raw_fd())),
+    );
     let stop_index = stop.map(|signals| {
         fds.push(pollfd(signals.as_fd().as_raw_fd()));
         fds.len() - 1
     });
-    let left = deadline.saturating_duration_since(Instant::now());
-    // A program whose pipes closed is exiting: look again for its status soon.
-    let exiting = children.iter().any(|c| {
-        c.result.is_none() && c.exited.is_none() && c.stdout.is_none() && c.stderr.is_none()
-    });
-    let timeout = left.min(if exiting { EXIT_CHECK } else { CHECK_EVERY });
+    let timeout = children.iter().filter_map(Child::next_check).fold(
+        deadline.saturating_duration_since(Instant::now()),
+        Duration::min,
+    );
     let millis = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
     let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
     // SAFETY: `fds` is a valid array of `count` pollfd structures.
@@ -238,6 +245,8 @@ struct Child {
     handle: Option<duct::Handle>,
     stdout: Option<PipeReader>,
     stderr: Option<PipeReader>,
+    /// Readable once the program has exited; `None` where the kernel has no pidfds.
+    pidfd: Option<OwnedFd>,
     out: Vec<u8>,
     err: Vec<u8>,
     cut: Option<Cut>,
@@ -252,6 +261,7 @@ impl Child {
             handle: None,
             stdout: None,
             stderr: None,
+            pidfd: None,
             out: Vec::new(),
             err: Vec::new(),
             cut: None,
@@ -260,6 +270,7 @@ impl Child {
         };
         match spawn(program, args) {
             Ok((handle, stdout, stderr)) => {
+                child.pidfd = handle.pids().first().and_then(|&pid| pidfd_open(pid));
                 child.handle = Some(handle);
                 child.stdout = Some(stdout);
                 child.stderr = Some(stderr);
@@ -307,6 +318,21 @@ impl Child {
         }
     }
 
+    /// How soon the loop must look at this program again if nothing wakes it first.
+    fn next_check(&self) -> Option<Duration> {
+        if self.result.is_some() {
+            return None;
+        }
+        let pipes_open = self.stdout.is_some() || self.stderr.is_some();
+        match self.exited {
+            Some((_, at)) => Some(GRACE_AFTER_EXIT.saturating_sub(at.elapsed())),
+            None if self.pidfd.is_some() => None,
+            // A program whose pipes closed is exiting: look again for its status soon.
+            None if !pipes_open => Some(EXIT_CHECK),
+            None => Some(CHECK_EVERY),
+        }
+    }
+
     /// Decides whether the program is done: finished and its pipes drained, cut, or out of time.
     fn settle(&mut self, deadline: Instant, limit: Duration) {
         if self.result.is_some() {
@@ -323,7 +349,10 @@ impl Child {
         }
         if self.exited.is_none() {
             match self.handle.as_ref().map(duct::Handle::try_wait) {
-                Some(Ok(Some(output))) => self.exited = Some((output.status, Instant::now())),
+                Some(Ok(Some(output))) => {
+                    self.exited = Some((output.status, Instant::now()));
+                    self.pidfd = None;
+                }
                 Some(Ok(None)) | None => {}
                 Some(Err(e)) => {
                     self.result = Some(Err(format!("{} could not be waited for: {e}", self.name)));
@@ -436,6 +465,16 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
         })
         .start()?;
     Ok((handle, stdout, stderr))
+}
+
+/// A descriptor that becomes readable when `pid`, our unreaped child, exits (Linux 5.3).
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the kernel just gave us this descriptor; nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn set_nonblocking(pipe: &PipeReader) -> io::Result<()> {
