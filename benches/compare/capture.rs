@@ -1,0 +1,198 @@
+//! What one capture costs: `memory-monitor snapshot` against the ps and top it runs, run by
+//! themselves; the daemon's peak memory during one; and how long it takes to start.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
+use memory_monitor::incident::{self, Sources};
+use memory_monitor::report::{self, Occasion};
+
+use crate::measure::{Running, median, ms, process_count, run_measured, status_kib};
+
+/// Medians over the runs at one process count.
+pub struct CaptureCost {
+    pub processes: usize,
+    pub ps_output_kib: f64,
+    pub ps_cpu_ms: f64,
+    pub top_cpu_ms: f64,
+    pub snapshot_cpu_ms: f64,
+    /// The snapshot process alone, without ps and top.
+    pub ours_cpu_ms: f64,
+    /// Parsing both outputs, reading the details and rendering both logs' text, in-process.
+    pub parse_render_cpu_ms: f64,
+    pub ps_wall_ms: f64,
+    pub top_wall_ms: f64,
+    pub snapshot_wall_ms: f64,
+}
+
+impl CaptureCost {
+    pub fn raw_cpu_ms(&self) -> f64 {
+        self.ps_cpu_ms + self.top_cpu_ms
+    }
+}
+
+/// With the machine's processes as they are (the caller adds idle ones), `runs` of each.
+pub fn measure(monitor_bin: &Path, runs: usize) -> CaptureCost {
+    let processes = process_count();
+    let mut samples: [Vec<f64>; 10] = Default::default();
+    let (mut last_ps, mut last_top) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let ps = run_measured(Command::new("ps").args(PS_ARGS));
+        let top = run_measured(Command::new("top").args(TOP_ARGS));
+        let snapshot = run_measured(Command::new(monitor_bin).arg("snapshot"));
+        let parse_render = parse_and_render(&ps.stdout, &top.stdout);
+        for (sample, value) in samples.iter_mut().zip([
+            ps.stdout.len() as f64 / 1024.0,
+            ms(ps.cpu),
+            ms(top.cpu),
+            ms(snapshot.cpu),
+            ms(snapshot.own_cpu),
+            ms(parse_render),
+            ms(ps.wall),
+            ms(top.wall),
+            ms(snapshot.wall),
+            0.0,
+        ]) {
+            sample.push(value);
+        }
+        (last_ps, last_top) = (ps.stdout, top.stdout);
+    }
+    drop((last_ps, last_top));
+    let [
+        kib,
+        ps_cpu,
+        top_cpu,
+        snap_cpu,
+        ours,
+        pr,
+        ps_wall,
+        top_wall,
+        snap_wall,
+        _,
+    ] = samples.map(median);
+    CaptureCost {
+        processes,
+        ps_output_kib: kib,
+        ps_cpu_ms: ps_cpu,
+        top_cpu_ms: top_cpu,
+        snapshot_cpu_ms: snap_cpu,
+        ours_cpu_ms: ours,
+        parse_render_cpu_ms: pr,
+        ps_wall_ms: ps_wall,
+        top_wall_ms: top_wall,
+        snapshot_wall_ms: snap_wall,
+    }
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime fills the timespec we pass.
+    let t = unsafe {
+        let mut t: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t);
+        t
+    };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Everything `snapshot` does between ps and top ending and its text being ready, on the same
+/// outputs: parse, expand user names, read the biggest processes' details, render both texts.
+fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
+    let sources = Sources::of_this_system(
+        Tools {
+            ps_bin: "unused".into(),
+            top_bin: "unused".into(),
+            timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
+        },
+        PathBuf::from("/proc"),
+        5,
+    );
+    let sample = memory_monitor::meminfo::MemSample {
+        total_kib: 1_000_000,
+        available_kib: 100_000,
+    };
+    let (ps, top) = (ps.to_vec(), top.to_vec());
+    let start = thread_cpu();
+    let now = chrono::Local::now().fixed_offset();
+    let incident = incident::from_outputs(Outputs::recorded(Ok(ps), Ok(top)), &sources);
+    let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());
+    let text = report::render_incident(&header, &incident);
+    let mut details = String::new();
+    memory_monitor::details::render(&incident.details, &now, &mut details);
+    let spent = thread_cpu() - start;
+    assert!(incident.ps.is_ok(), "ps output parsed");
+    std::hint::black_box((text, details));
+    spent
+}
+
+/// The daemon's memory over its first report, which it makes at once.
+pub struct Peak {
+    pub hwm_kib: u64,
+    pub rss_after_kib: u64,
+    pub anon_after_kib: u64,
+}
+
+pub fn peak_memory(monitor_bin: &Path) -> Peak {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let daemon = Running(
+        Command::new(monitor_bin)
+            .args([
+                "run",
+                "--threshold",
+                "0.01",
+                "--sustain",
+                "0",
+                "--repeat",
+                "1h",
+            ])
+            .arg("--log-dir")
+            .arg(logs.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("memory-monitor"),
+    );
+    let details = logs.path().join("details.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&details)
+        .unwrap_or_default()
+        .ends_with("\n\n")
+    {
+        assert!(Instant::now() < deadline, "no report within a minute");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The report is written before the freed memory is given back; let that happen too.
+    std::thread::sleep(Duration::from_millis(300));
+    Peak {
+        hwm_kib: status_kib(daemon.pid(), "VmHWM"),
+        rss_after_kib: status_kib(daemon.pid(), "VmRSS"),
+        anon_after_kib: status_kib(daemon.pid(), "RssAnon"),
+    }
+}
+
+/// From exec to the first sample: the daemon prints its start line right after taking it.
+pub fn start_up(monitor_bin: &Path) -> Duration {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let start = Instant::now();
+    let mut daemon = Running(
+        Command::new(monitor_bin)
+            .args(["run", "--threshold", "99.9"])
+            .arg("--log-dir")
+            .arg(logs.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("memory-monitor"),
+    );
+    let mut stderr = BufReader::new(daemon.0.stderr.take().expect("piped"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("start line");
+    let took = start.elapsed();
+    assert!(line.contains("in use"), "unexpected start line: {line}");
+    // Stopped while its stderr is still open, so its last words have somewhere to go.
+    drop(daemon);
+    took
+}

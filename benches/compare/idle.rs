@@ -1,0 +1,76 @@
+//! memory-monitor and earlyoom side by side, both idle, both waking every second.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::measure::{Running, schedstat, status_kib};
+
+/// One program's idle cost over one window.
+pub struct Idle {
+    pub cpu_per_wakeup_us: f64,
+    pub wakeups: u64,
+    pub vm_rss_kib: u64,
+    pub rss_anon_kib: u64,
+}
+
+pub struct IdlePair {
+    pub earlyoom: Idle,
+    pub monitor: Idle,
+}
+
+/// Starts earlyoom, then memory-monitor half a second later so their wake-ups never coincide,
+/// lets both settle past start-up, and measures `window` of their sleeping and waking.
+pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> IdlePair {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let earlyoom = Running(
+        Command::new(earlyoom_bin)
+            // A memory report once an hour: its 1 s checks go on, its printing does not.
+            .args(["-r", "3600"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("earlyoom (apt-get install earlyoom)"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let monitor = Running(
+        Command::new(monitor_bin)
+            .args(["run", "--interval", "1s", "--threshold", "99.9"])
+            .arg("--log-dir")
+            .arg(logs.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("memory-monitor"),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let before = [schedstat(earlyoom.pid()), schedstat(monitor.pid())];
+    std::thread::sleep(window);
+    let after = [schedstat(earlyoom.pid()), schedstat(monitor.pid())];
+    let idle = |running: &Running, (cpu0, runs0): (u64, u64), (cpu1, runs1): (u64, u64)| {
+        let wakeups = runs1 - runs0;
+        Idle {
+            cpu_per_wakeup_us: (cpu1 - cpu0) as f64 / 1e3 / wakeups.max(1) as f64,
+            wakeups,
+            vm_rss_kib: status_kib(running.pid(), "VmRSS"),
+            rss_anon_kib: status_kib(running.pid(), "RssAnon"),
+        }
+    };
+    IdlePair {
+        earlyoom: idle(&earlyoom, before[0], after[0]),
+        monitor: idle(&monitor, before[1], after[1]),
+    }
+}
+
+pub fn earlyoom_version(earlyoom_bin: &Path) -> String {
+    Command::new(earlyoom_bin)
+        .arg("-v")
+        .output()
+        .ok()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).to_string()
+                + &String::from_utf8_lossy(&o.stderr);
+            text.lines().next().unwrap_or("earlyoom").trim().to_string()
+        })
+        .unwrap_or_else(|| "earlyoom".into())
+}
