@@ -16,6 +16,7 @@ use crate::duration::format_duration;
 use crate::escape::escape;
 use crate::human::format_kib;
 use crate::signals::Signals;
+use crate::top_lines::TopLines;
 
 /// The programs to run; paths or names looked up in PATH.
 #[derive(Clone, Debug)]
@@ -91,7 +92,8 @@ pub const TOP_ARGS: [&str; 5] = ["-b", "-n", "2", "-d", "0.5"];
 /// What one program printed on stdout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Captured {
-    /// Whole lines only: when the output was cut, the partial last line is dropped.
+    /// Whole lines only: when the output was cut, the partial last line is dropped. Of top's,
+    /// only the lines `top::parse` reads (see [`TopLines`]).
     pub bytes: Vec<u8>,
     /// The output went past the limit; the program was killed and only this much is kept.
     pub cut: Option<Cut>,
@@ -159,8 +161,13 @@ const REAP_FOR: Duration = Duration::from_millis(500);
 pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, Interrupted> {
     let deadline = Instant::now() + tools.timeout;
     let mut children = [
-        Child::start("ps", &tools.ps_bin, &PS_ARGS),
-        Child::start("top", &tools.top_bin, &TOP_ARGS),
+        Child::start("ps", &tools.ps_bin, &PS_ARGS, Keep::All(Vec::new())),
+        Child::start(
+            "top",
+            &tools.top_bin,
+            &TOP_ARGS,
+            Keep::TopSummary(TopLines::default()),
+        ),
     ];
     let own_pids: Vec<u32> = children
         .iter()
@@ -240,6 +247,37 @@ fn reap_all(children: &mut [Child]) {
     }
 }
 
+/// What is held of a program's stdout while it runs.
+enum Keep {
+    All(Vec<u8>),
+    /// top prints a row per task in each frame, none of which is read: only its summary is held.
+    TopSummary(TopLines),
+}
+
+impl Keep {
+    fn push(&mut self, data: &[u8]) {
+        match self {
+            Keep::All(bytes) => bytes.extend_from_slice(data),
+            Keep::TopSummary(lines) => lines.push(data),
+        }
+    }
+
+    /// What was held, with the partial last line dropped when the output was `cut` short.
+    fn take(&mut self, cut: bool) -> Vec<u8> {
+        match std::mem::replace(self, Keep::All(Vec::new())) {
+            Keep::All(mut bytes) => {
+                if cut {
+                    let whole_lines = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    bytes.truncate(whole_lines);
+                }
+                bytes
+            }
+            Keep::TopSummary(lines) if cut => lines.finish_cut(),
+            Keep::TopSummary(lines) => lines.finish(),
+        }
+    }
+}
+
 struct Child {
     name: &'static str,
     handle: Option<duct::Handle>,
@@ -247,7 +285,9 @@ struct Child {
     stderr: Option<PipeReader>,
     /// Readable once the program has exited; `None` where the kernel has no pidfds.
     pidfd: Option<OwnedFd>,
-    out: Vec<u8>,
+    out: Keep,
+    /// Every byte read from stdout, held or not, as the output limit counts them.
+    printed: usize,
     err: Vec<u8>,
     cut: Option<Cut>,
     exited: Option<(ExitStatus, Instant)>,
@@ -255,14 +295,15 @@ struct Child {
 }
 
 impl Child {
-    fn start(name: &'static str, program: &OsString, args: &[&str]) -> Child {
+    fn start(name: &'static str, program: &OsString, args: &[&str], keep: Keep) -> Child {
         let mut child = Child {
             name,
             handle: None,
             stdout: None,
             stderr: None,
             pidfd: None,
-            out: Vec::new(),
+            out: keep,
+            printed: 0,
             err: Vec::new(),
             cut: None,
             exited: None,
@@ -295,21 +336,16 @@ impl Child {
         }
         while let Some(n) = read_some(&mut self.stdout, chunk) {
             let data = chunk.get(..n).unwrap_or_default();
-            let room = limit.saturating_sub(self.out.len());
+            let room = limit.saturating_sub(self.printed);
             if data.len() > room {
-                self.out
-                    .extend_from_slice(data.get(..room).unwrap_or_default());
-                let whole_lines = self
-                    .out
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
-                self.out.truncate(whole_lines);
-                // settle() kills the program and closes its pipes next.
+                self.out.push(data.get(..room).unwrap_or_default());
+                self.printed = limit;
+                // settle() kills the program, closes its pipes and drops the partial line next.
                 self.cut = Some(Cut { limit });
                 return;
             }
-            self.out.extend_from_slice(data);
+            self.out.push(data);
+            self.printed += data.len();
         }
         while let Some(n) = read_some(&mut self.stderr, chunk) {
             let room = STDERR_KEPT.saturating_sub(self.err.len());
@@ -342,7 +378,7 @@ impl Child {
             self.signal_group();
             self.reap(Instant::now() + REAP_FOR);
             self.result = Some(Ok(Captured {
-                bytes: std::mem::take(&mut self.out),
+                bytes: self.out.take(true),
                 cut: Some(cut),
             }));
             return;
@@ -390,7 +426,7 @@ impl Child {
 
     fn finished(&mut self, status: ExitStatus) -> Result<Captured, String> {
         if status.success() {
-            return Ok(Captured::whole(std::mem::take(&mut self.out)));
+            return Ok(Captured::whole(self.out.take(false)));
         }
         let what = match (status.code(), status.signal()) {
             (Some(code), _) => format!("{} exited with status {code}", self.name),

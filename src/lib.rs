@@ -23,4 +23,5 @@ pub mod report;
 pub mod signals;
 pub mod table;
 pub mod top;
+pub mod top_lines;
 pub mod users;

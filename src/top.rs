@@ -55,7 +55,10 @@ impl std::error::Error for TopError {}
 
 /// The most summary lines kept: five, plus one per CPU when top shows each (its `1` toggle).
 /// Anything longer is not a summary, and must not cost memory in proportion to its length.
-const MAX_SUMMARY_LINES: usize = 1024;
+pub(crate) const MAX_SUMMARY_LINES: usize = 1024;
+
+/// How every frame of top's batch output begins.
+pub(crate) const FRAME_START: &[u8] = b"top - ";
 
 pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
     // Found by scanning, not by collecting the lines: a top printing millions of them must not
@@ -64,7 +67,7 @@ pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
     let mut first_line = None;
     let mut at = 0;
     for line in output.split(|&b| b == b'\n') {
-        if line.starts_with(b"top - ") {
+        if line.starts_with(FRAME_START) {
             frame_start = Some(at);
         } else if first_line.is_none() && !trim_trailing_blanks(line).is_empty() {
             first_line = Some(line);
@@ -83,7 +86,7 @@ pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
         .split(|&b| b == b'\n')
         .map(trim_trailing_blanks)
         .enumerate()
-        .take_while(|(i, l)| *i == 0 || !(l.is_empty() || is_task_header(l)))
+        .take_while(|(i, l)| *i == 0 || !ends_summary(l))
         .take(MAX_SUMMARY_LINES)
         .map(|(_, l)| l)
         .collect();
@@ -91,6 +94,11 @@ pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
         lines: summary.iter().map(|l| escape(l)).collect(),
         cpu_busy: cpu_busy(&summary),
     })
+}
+
+/// Whether a line (trailing blanks trimmed) that follows a frame's first line ends its summary.
+pub(crate) fn ends_summary(line: &[u8]) -> bool {
+    line.is_empty() || is_task_header(line)
 }
 
 fn is_task_header(line: &[u8]) -> bool {

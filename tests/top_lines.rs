@@ -1,0 +1,236 @@
+//! What is kept of top's output as it streams in parses exactly as the whole output would: every
+//! top sample, chunked finely and coarsely, arbitrary top-like bytes split anywhere, and a real
+//! capture of a top that prints thousands of tasks or never stops.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{corpus_dir, fake_program};
+use memory_monitor::capture::{Captured, Cut, Tools, run_ps_and_top};
+use memory_monitor::top::parse;
+use memory_monitor::top_lines::TopLines;
+use proptest::prelude::*;
+
+fn kept(pieces: &[&[u8]], cut: bool) -> Vec<u8> {
+    let mut lines = TopLines::default();
+    for piece in pieces {
+        lines.push(piece);
+    }
+    if cut {
+        lines.finish_cut()
+    } else {
+        lines.finish()
+    }
+}
+
+/// What parse was given of an output cut short: its whole lines.
+fn whole_lines(output: &[u8]) -> &[u8] {
+    let end = output
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    &output[..end]
+}
+
+fn top_samples() -> Vec<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut samples: Vec<PathBuf> = [corpus_dir(), shared]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("top_"))
+        })
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 11, "{samples:?}");
+    samples
+}
+
+#[test]
+fn every_top_sample_parses_the_same_from_what_is_kept() {
+    for path in top_samples() {
+        let output = std::fs::read(&path).unwrap();
+        let whole = parse(&output);
+        assert!(whole.is_ok(), "{}", path.display());
+        for chunk in [1, 7, 4096] {
+            let pieces: Vec<&[u8]> = output.chunks(chunk).collect();
+            let kept = kept(&pieces, false);
+            assert_eq!(parse(&kept), whole, "{}, chunk {chunk}", path.display());
+            assert!(
+                kept.len() < 2048,
+                "{}: {} bytes kept",
+                path.display(),
+                kept.len()
+            );
+        }
+        // Cut short anywhere, as the output limit cuts it.
+        for at in (0..output.len()).step_by(37) {
+            let cut = &output[..at];
+            let pieces: Vec<&[u8]> = cut.chunks(7).collect();
+            assert_eq!(
+                parse(&kept(&pieces, true)),
+                parse(whole_lines(cut)),
+                "{}, cut at {at}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Lines like top's and like nothing top prints, around the edges the rules turn on.
+fn top_like_line() -> impl Strategy<Value = Vec<u8>> {
+    let fixed: Vec<&'static [u8]> = vec![
+        b"top - 10:00:00 up 1 day,  1 user,  load average: 0.00, 0.01, 0.05",
+        b"top - ",
+        b"top -",
+        b"top  - 1",
+        b" top - 1",
+        b"top - 1\r",
+        b"Tasks: 100 total,   1 running",
+        b"%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st",
+        b"%Cpu0  : 50.0 us,  0.0 sy,  0.0 ni, 50.0 id",
+        b"%Cpu(s): 1,0 us, 99,0 id",
+        b"MiB Mem :  15950.0 total,    100.0 free",
+        b"    PID USER      PR  NI    VIRT    RES",
+        b"PID ",
+        b"  PID",
+        b"  PID \r",
+        b"    1 root      20   0  171244  12345",
+        b"",
+        b" ",
+        b"\t\r",
+        b"\r",
+        b"\0",
+        b"\x1b[2J\xff",
+    ];
+    prop_oneof![
+        4 => proptest::sample::select(fixed).prop_map(<[u8]>::to_vec),
+        1 => proptest::collection::vec(any::<u8>(), 0..12),
+        1 => proptest::collection::vec(proptest::sample::select(b"top -PID\r\n \t\x00".to_vec()), 0..10),
+    ]
+}
+
+fn top_like_output() -> impl Strategy<Value = Vec<u8>> {
+    (
+        proptest::collection::vec(top_like_line(), 0..40),
+        any::<bool>(),
+    )
+        .prop_map(|(lines, final_newline)| {
+            let mut output = lines.join(&b'\n');
+            if final_newline {
+                output.push(b'\n');
+            }
+            output
+        })
+}
+
+/// `output` in pieces split at the given points (taken modulo its length).
+fn split_at(output: &[u8], points: &[usize]) -> Vec<Vec<u8>> {
+    let mut cuts: Vec<usize> = points
+        .iter()
+        .map(|p| p % (output.len() + 1))
+        .chain([0, output.len()])
+        .collect();
+    cuts.sort_unstable();
+    cuts.windows(2)
+        .map(|w| output[w[0]..w[1]].to_vec())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn arbitrary_top_like_bytes_parse_the_same_from_what_is_kept(
+        output in top_like_output(),
+        points in proptest::collection::vec(any::<usize>(), 0..12),
+        cut_at in any::<usize>(),
+    ) {
+        let pieces = split_at(&output, &points);
+        let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+        prop_assert_eq!(parse(&kept(&pieces, false)), parse(&output));
+
+        let cut = &output[..cut_at % (output.len() + 1)];
+        let cut_pieces = split_at(cut, &points);
+        let cut_pieces: Vec<&[u8]> = cut_pieces.iter().map(Vec::as_slice).collect();
+        prop_assert_eq!(parse(&kept(&cut_pieces, true)), parse(whole_lines(cut)));
+    }
+}
+
+fn tools(dir: &Path, ps: &str, top: &str, output_limit: usize) -> Tools {
+    Tools {
+        ps_bin: fake_program(dir, "ps", ps).into_os_string(),
+        top_bin: fake_program(dir, "top", top).into_os_string(),
+        timeout: Duration::from_secs(10),
+        output_limit,
+    }
+}
+
+const FRAME: &str = "top - 10:00:00 up 1 day\\nTasks: 5000 total\\n%%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id\\n\\n    PID USER\\n";
+
+#[test]
+fn a_capture_of_thousands_of_tasks_keeps_only_top_s_summary_and_all_of_ps() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = format!(
+        "for frame in 1 2; do printf '{FRAME}'; i=0; while [ $i -lt 5000 ]; do echo \"    $i root\"; i=$((i+1)); done; done"
+    );
+    let tools = tools(dir.path(), &frames, &frames, 16 << 20);
+    let outputs = run_ps_and_top(&tools, None).unwrap();
+    let ps = outputs.ps.unwrap();
+    assert_eq!(ps.cut, None);
+    assert_eq!(ps.bytes.iter().filter(|&&b| b == b'\n').count(), 2 * 5005);
+    assert_eq!(
+        outputs.top.unwrap(),
+        Captured::whole(
+            b"top - 10:00:00 up 1 day\nTasks: 5000 total\n%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id\n"
+                .to_vec()
+        )
+    );
+}
+
+#[test]
+fn an_endless_top_is_still_cut_at_the_limit_counting_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 100_000;
+    let tools = tools(
+        dir.path(),
+        "echo ps",
+        &format!("printf '{FRAME}'; exec yes '    1 root'"),
+        limit,
+    );
+    let outputs = run_ps_and_top(&tools, None).unwrap();
+    assert_eq!(outputs.ps.unwrap(), Captured::whole(b"ps\n".to_vec()));
+    let top = outputs.top.unwrap();
+    assert_eq!(top.cut, Some(Cut { limit }));
+    assert_eq!(
+        parse(&top.bytes).unwrap().lines,
+        [
+            "top - 10:00:00 up 1 day",
+            "Tasks: 5000 total",
+            "%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id"
+        ]
+    );
+    // A frame that begins in the line cut in half is not taken for one.
+    let tools = Tools {
+        top_bin: fake_program(
+            dir.path(),
+            "top2",
+            "printf 'top - 1\\ntop - 2 and more'; sleep 5",
+        )
+        .into_os_string(),
+        output_limit: 14,
+        ..tools
+    };
+    let top = run_ps_and_top(&tools, None).unwrap().top.unwrap();
+    assert_eq!(top.cut, Some(Cut { limit: 14 }));
+    assert_eq!(top.bytes, b"top - 1\n");
+}
