@@ -1,0 +1,339 @@
+//! One program of a capture: started in its own process group with its output on pipes we own,
+//! read without blocking, capped, and settled as finished, cut, or timed out.
+
+use std::ffi::OsString;
+use std::io::{self, PipeReader, Read};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use super::{Captured, Cut, STDERR_KEPT};
+use crate::duration::format_duration;
+use crate::escape::escape;
+use crate::top_lines::TopLines;
+
+/// Without a pidfd (Linux before 5.3), the longest sleep between checks on the children: a
+/// child that exits while a grandchild still holds its pipes gives no wake-up of its own.
+pub(super) const CHECK_EVERY: Duration = Duration::from_millis(20);
+
+/// Without a pidfd, how soon to look again for the status of a program that closed its pipes.
+pub(super) const EXIT_CHECK: Duration = Duration::from_millis(2);
+
+/// How long the pipes may stay open after a program exited: longer means a descendant that
+/// escaped nothing but holds them, and it is killed with the program's group.
+const GRACE_AFTER_EXIT: Duration = Duration::from_millis(200);
+
+/// How long to wait for killed children to be reaped (a process stuck in the kernel, on a dead
+/// NFS mount say, cannot die at once; duct reaps it at the next capture).
+const REAP_FOR: Duration = Duration::from_millis(500);
+
+pub(super) fn reap_all(children: &mut [Child]) {
+    let until = Instant::now() + REAP_FOR;
+    for child in children {
+        child.reap(until);
+    }
+}
+
+/// What is held of a program's stdout while it runs.
+pub(super) enum Keep {
+    All(Vec<u8>),
+    /// top prints a row per task in each frame, none of which is read: only its summary is held.
+    TopSummary(TopLines),
+}
+
+impl Keep {
+    fn push(&mut self, data: &[u8]) {
+        match self {
+            Keep::All(bytes) => bytes.extend_from_slice(data),
+            Keep::TopSummary(lines) => lines.push(data),
+        }
+    }
+
+    /// What was held, with the partial last line dropped when the output was `cut` short.
+    fn take(&mut self, cut: bool) -> Vec<u8> {
+        match std::mem::replace(self, Keep::All(Vec::new())) {
+            Keep::All(mut bytes) => {
+                if cut {
+                    let whole_lines = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    bytes.truncate(whole_lines);
+                }
+                bytes
+            }
+            Keep::TopSummary(lines) if cut => lines.finish_cut(),
+            Keep::TopSummary(lines) => lines.finish(),
+        }
+    }
+}
+
+pub(super) struct Child {
+    pub(super) name: &'static str,
+    pub(super) handle: Option<duct::Handle>,
+    pub(super) stdout: Option<PipeReader>,
+    pub(super) stderr: Option<PipeReader>,
+    /// Readable once the program has exited; `None` where the kernel has no pidfds.
+    pub(super) pidfd: Option<OwnedFd>,
+    pub(super) out: Keep,
+    /// Every byte read from stdout, held or not, as the output limit counts them.
+    pub(super) printed: usize,
+    pub(super) err: Vec<u8>,
+    pub(super) cut: Option<Cut>,
+    pub(super) exited: Option<(ExitStatus, Instant)>,
+    pub(super) result: Option<Result<Captured, String>>,
+}
+
+impl Child {
+    pub(super) fn start(
+        name: &'static str,
+        program: &OsString,
+        args: &[&str],
+        keep: Keep,
+    ) -> Child {
+        let mut child = Child {
+            name,
+            handle: None,
+            stdout: None,
+            stderr: None,
+            pidfd: None,
+            out: keep,
+            printed: 0,
+            err: Vec::new(),
+            cut: None,
+            exited: None,
+            result: None,
+        };
+        match spawn(program, args) {
+            Ok((handle, stdout, stderr)) => {
+                child.pidfd = handle.pids().first().and_then(|&pid| pidfd_open(pid));
+                child.handle = Some(handle);
+                child.stdout = Some(stdout);
+                child.stderr = Some(stderr);
+            }
+            Err(e) => {
+                let program = escape(program.as_encoded_bytes());
+                child.result = Some(Err(if e.kind() == io::ErrorKind::NotFound {
+                    format!("{name} not found ({program})")
+                } else {
+                    format!("{name} could not be started ({program}): {e}")
+                }));
+            }
+        }
+        child
+    }
+
+    /// Reads what the pipes hold now, without blocking. Past the limit the output is cut: the
+    /// program is killed, its pipes closed, and only whole lines are kept.
+    pub(super) fn read_available(&mut self, chunk: &mut [u8], limit: usize) {
+        if self.result.is_some() {
+            return;
+        }
+        while let Some(n) = read_some(&mut self.stdout, chunk) {
+            let data = chunk.get(..n).unwrap_or_default();
+            let room = limit.saturating_sub(self.printed);
+            if data.len() > room {
+                self.out.push(data.get(..room).unwrap_or_default());
+                self.printed = limit;
+                // settle() kills the program, closes its pipes and drops the partial line next.
+                self.cut = Some(Cut { limit });
+                return;
+            }
+            self.out.push(data);
+            self.printed += data.len();
+        }
+        while let Some(n) = read_some(&mut self.stderr, chunk) {
+            let room = STDERR_KEPT.saturating_sub(self.err.len());
+            self.err
+                .extend_from_slice(chunk.get(..n.min(room)).unwrap_or_default());
+        }
+    }
+
+    /// How soon the loop must look at this program again if nothing wakes it first.
+    pub(super) fn next_check(&self) -> Option<Duration> {
+        if self.result.is_some() {
+            return None;
+        }
+        let pipes_open = self.stdout.is_some() || self.stderr.is_some();
+        match self.exited {
+            Some((_, at)) => Some(GRACE_AFTER_EXIT.saturating_sub(at.elapsed())),
+            None if self.pidfd.is_some() => None,
+            // A program whose pipes closed is exiting: look again for its status soon.
+            None if !pipes_open => Some(EXIT_CHECK),
+            None => Some(CHECK_EVERY),
+        }
+    }
+
+    /// Decides whether the program is done: finished and its pipes drained, cut, or out of time.
+    pub(super) fn settle(&mut self, deadline: Instant, limit: Duration) {
+        if self.result.is_some() {
+            return;
+        }
+        if let Some(cut) = self.cut {
+            self.signal_group();
+            self.reap(Instant::now() + REAP_FOR);
+            self.result = Some(Ok(Captured {
+                bytes: self.out.take(true),
+                cut: Some(cut),
+            }));
+            return;
+        }
+        if self.exited.is_none() {
+            match self.handle.as_ref().map(duct::Handle::try_wait) {
+                Some(Ok(Some(output))) => {
+                    self.exited = Some((output.status, Instant::now()));
+                    self.pidfd = None;
+                }
+                Some(Ok(None)) | None => {}
+                Some(Err(e)) => {
+                    self.result = Some(Err(format!("{} could not be waited for: {e}", self.name)));
+                    return;
+                }
+            }
+        }
+        let pipes_open = self.stdout.is_some() || self.stderr.is_some();
+        match self.exited {
+            Some((status, at)) => {
+                if pipes_open && at.elapsed() < GRACE_AFTER_EXIT {
+                    return;
+                }
+                if pipes_open {
+                    // A descendant holds the pipes; it belongs to the program's group, which
+                    // lives on with it, so its id is still ours to signal.
+                    self.signal_group();
+                }
+                // Reaped already: from now on its group id may belong to a stranger.
+                self.handle = None;
+                self.result = Some(self.finished(status));
+            }
+            None if Instant::now() >= deadline => {
+                self.signal_group();
+                self.reap(Instant::now() + REAP_FOR);
+                self.result = Some(Err(format!(
+                    "{} timed out after {} and was killed",
+                    self.name,
+                    format_duration(limit)
+                )));
+            }
+            None => {}
+        }
+    }
+
+    fn finished(&mut self, status: ExitStatus) -> Result<Captured, String> {
+        if status.success() {
+            return Ok(Captured::whole(self.out.take(false)));
+        }
+        let what = match (status.code(), status.signal()) {
+            (Some(code), _) => format!("{} exited with status {code}", self.name),
+            (None, Some(signal)) => format!("{} was killed by signal {signal}", self.name),
+            (None, None) => format!("{} failed ({status})", self.name),
+        };
+        let first_error_line = self
+            .err
+            .split(|&b| b == b'\n')
+            .find(|line| !line.is_empty())
+            .unwrap_or_default();
+        if first_error_line.is_empty() {
+            Err(what)
+        } else {
+            Err(format!("{what}: {}", escape(first_error_line)))
+        }
+    }
+
+    /// SIGKILL to the program's whole process group, and its pipes closed. Only while the handle
+    /// is kept: until the program is reaped (or while a member of its group lives) the group's id
+    /// cannot be reused, so this never hits a stranger.
+    pub(super) fn signal_group(&mut self) {
+        if let Some(handle) = &self.handle {
+            for pid in handle.pids() {
+                if let Ok(pgid) = libc::pid_t::try_from(pid) {
+                    // SAFETY: kill has no memory-safety preconditions; the group is the child's.
+                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                }
+            }
+        }
+        self.stdout = None;
+        self.stderr = None;
+    }
+
+    /// Waits briefly for a killed program to be reaped, so no zombie is left behind.
+    fn reap(&mut self, until: Instant) {
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        while matches!(handle.try_wait(), Ok(None)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub(super) fn into_result(self) -> Result<Captured, String> {
+        self.result
+            .unwrap_or_else(|| Err(format!("{} gave no result", self.name)))
+    }
+}
+
+fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeReader, PipeReader)> {
+    let (stdout, stdout_writer) = io::pipe()?;
+    let (stderr, stderr_writer) = io::pipe()?;
+    for reader in [&stdout, &stderr] {
+        set_nonblocking(reader)?;
+    }
+    // The expression owns our copies of the write ends; dropping it when this function returns
+    // closes them, so the pipes end when the program (and its descendants) close theirs.
+    let handle = duct::cmd(program, args)
+        .env("LC_ALL", "C")
+        // A user's toprc could hide the summary or change its units; batch output should be
+        // top's defaults (a site-wide /etc/topdefaultrc still applies).
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin_null()
+        .stdout_file(stdout_writer)
+        .stderr_file(stderr_writer)
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        })
+        .start()?;
+    Ok((handle, stdout, stderr))
+}
+
+/// A descriptor that becomes readable when `pid`, our unreaped child, exits (Linux 5.3).
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the kernel just gave us this descriptor; nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn set_nonblocking(pipe: &PipeReader) -> io::Result<()> {
+    let fd = pipe.as_fd().as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One non-blocking read: `Some(n)` with data, `None` when there is nothing now. End of file and
+/// errors close the pipe.
+fn read_some(pipe: &mut Option<PipeReader>, chunk: &mut [u8]) -> Option<usize> {
+    let reader = pipe.as_mut()?;
+    loop {
+        match reader.read(chunk) {
+            Ok(0) => {
+                *pipe = None;
+                return None;
+            }
+            Ok(n) => return Some(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(_) => {
+                *pipe = None;
+                return None;
+            }
+        }
+    }
+}
