@@ -16,6 +16,16 @@ use crate::report::{self, Occasion};
 use crate::signals::{Received, Signals};
 use crate::{details, escape};
 
+/// The daemon's messages to stderr, the journal under systemd. A stderr that has gone away (a
+/// closed pipe, a journal stream lost) must not stop the watch, as `eprintln!` would by
+/// panicking; the message is then lost, the logs are not.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub rules: Rules,
@@ -55,7 +65,7 @@ impl Watch {
         match self.meminfo.sample() {
             Ok(sample) => {
                 if std::mem::take(&mut self.sampling_failed) {
-                    eprintln!(
+                    say!(
                         "memory-monitor: reading {} works again",
                         escape::escape_path(self.meminfo.path())
                     );
@@ -66,7 +76,7 @@ impl Watch {
             }
             Err(e) => {
                 if !std::mem::replace(&mut self.sampling_failed, true) {
-                    eprintln!(
+                    say!(
                         "memory-monitor: cannot read {}: {e}; retrying every tick",
                         escape::escape_path(self.meminfo.path())
                     );
@@ -90,7 +100,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     settings.tools.check()?;
     let logs = LogDir::prepare(&settings.log_dir)?;
     let (mut watch, first) = Watch::start(&settings.proc_root, settings.rules)?;
-    eprintln!(
+    say!(
         "memory-monitor {}: RAM {:.1}% in use; reporting when above {} for {} (sampled every {}, repeated every {}) to {}",
         env!("CARGO_PKG_VERSION"),
         first.used_percent(),
@@ -127,7 +137,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         }
     }
     writer.last_try();
-    eprintln!("memory-monitor: stopping on signal");
+    say!("memory-monitor: stopping on signal");
     Ok(())
 }
 
@@ -208,19 +218,19 @@ impl Writer<'_> {
             self.append(LogFile::Details, text);
         }
         if let Some(why) = incident.cpu_problem() {
-            eprintln!(
+            say!(
                 "memory-monitor: incident {}: CPU n/a: {why}",
                 report.incident
             );
         }
         if let Err(why) = &incident.ps {
-            eprintln!(
+            say!(
                 "memory-monitor: incident {}: no process table: {why}",
                 report.incident
             );
         }
         for note in &incident.notes {
-            eprintln!("memory-monitor: incident {}: {note}", report.incident);
+            say!("memory-monitor: incident {}: {note}", report.incident);
         }
     }
 
@@ -235,13 +245,13 @@ impl Writer<'_> {
         match result {
             Ok(Written { delayed: 0 }) => {}
             Ok(Written { delayed }) => {
-                eprintln!(
+                say!(
                     "memory-monitor: {} can be written again; {delayed} delayed entries written",
                     path()
                 );
             }
             Err(NotWritten { error, waiting }) => {
-                eprintln!(
+                say!(
                     "memory-monitor: cannot write {}: {error}; {waiting} entries kept in memory, retried at the next report",
                     path()
                 );
@@ -273,13 +283,13 @@ impl Writer<'_> {
     fn reopen(&mut self) {
         let failures = self.logs.reopen();
         for (file, e) in &failures {
-            eprintln!(
+            say!(
                 "memory-monitor: SIGHUP: cannot open {}: {e}",
                 escape::escape_path(&self.logs.path(*file))
             );
         }
         if failures.is_empty() {
-            eprintln!("memory-monitor: SIGHUP: log files reopened");
+            say!("memory-monitor: SIGHUP: log files reopened");
         }
         self.retry();
     }
@@ -290,7 +300,7 @@ impl Writer<'_> {
         for file in LOG_FILES {
             let lost = self.logs.waiting(file);
             if lost > 0 {
-                eprintln!(
+                say!(
                     "memory-monitor: {lost} entries for {} could not be written and are lost",
                     file.file_name()
                 );

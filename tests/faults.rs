@@ -608,3 +608,19 @@ fn start_up_errors_name_the_problem_and_the_fix() {
         "{err}"
     );
 }
+
+#[test]
+fn a_stderr_that_has_gone_away_does_not_stop_the_watch() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut launch = Launch::ordinary(&fake);
+    launch.stderr_closed = true;
+    let mut daemon = launch.start();
+    // Every report and SIGHUP says something on stderr; each write fails with EPIPE.
+    daemon.wait_for_reports(2);
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for_reports(3);
+    assert!(daemon.is_running());
+    let (status, _, _) = daemon.stop(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

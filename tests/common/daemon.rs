@@ -23,6 +23,8 @@ pub struct Launch<'a> {
     pub wrapper: Vec<OsString>,
     pub env: Vec<(OsString, OsString)>,
     pub log_dir: Option<PathBuf>,
+    /// stderr a pipe whose reading end is closed at once, as when the journal's stream is lost.
+    pub stderr_closed: bool,
 }
 
 impl<'a> Launch<'a> {
@@ -43,6 +45,7 @@ impl<'a> Launch<'a> {
             wrapper: Vec::new(),
             env: Vec::new(),
             log_dir: None,
+            stderr_closed: false,
         }
     }
 
@@ -103,11 +106,17 @@ impl<'a> Launch<'a> {
             .env("TZ", "UTC")
             .envs(self.env)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap());
+            .stdout(Stdio::null());
+        if self.stderr_closed {
+            command.stderr(Stdio::piped());
+        } else {
+            command.stderr(std::fs::File::create(&stderr).unwrap());
+        }
+        let mut child = command.spawn().unwrap();
+        drop(child.stderr.take());
         Daemon {
             own_mounts: self.wrapper.iter().any(|w| w == "unshare"),
-            child: command.spawn().unwrap(),
+            child,
             logs,
             stderr,
             ps,
