@@ -70,11 +70,13 @@ impl Signals {
             // Zeroed first: on some 32-bit targets timespec has padding fields.
             // SAFETY: timespec is plain integers, for which all-zero is valid.
             let mut spec: libc::timespec = unsafe { std::mem::zeroed() };
-            spec.tv_sec = libc::time_t::try_from(left.as_secs()).unwrap_or(libc::time_t::MAX);
-            // c_long is 32 bits on armhf (Raspberry Pi OS), where this conversion is not a no-op.
-            #[allow(clippy::unnecessary_fallible_conversions)]
+            // At most an hour, so it fits whatever integer tv_sec is (32 bits on armhf, and
+            // musl's libc::time_t alias is deprecated); c_long is 32 bits on armhf too, where
+            // these conversions are not no-ops.
+            #[allow(clippy::unnecessary_fallible_conversions, clippy::useless_conversion)]
             {
-                spec.tv_nsec = libc::c_long::try_from(left.subsec_nanos()).unwrap_or(0);
+                spec.tv_sec = left.as_secs().min(3600).try_into().unwrap_or_default();
+                spec.tv_nsec = left.subsec_nanos().try_into().unwrap_or_default();
             }
             // SAFETY: `set` is a valid signal set; a null siginfo pointer is allowed.
             let signal = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &spec) };
