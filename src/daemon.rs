@@ -209,7 +209,7 @@ impl Writer<'_> {
         };
         self.append(
             LogFile::Incidents,
-            marker.clone() + &report::render_incident(&header, incident),
+            report::render_incident_after(marker.clone(), &header, incident),
         );
         if self.sources.details > 0 {
             let mut text = marker + &header + "\n";

@@ -92,8 +92,14 @@ pub fn recovered_line(time: &DateTime<FixedOffset>, mem: &MemSample, high_for: D
 /// One report of incidents.log (or the first part of a snapshot): header, top's summary
 /// indented, the table, a blank line.
 pub fn render_incident(header: &str, incident: &Incident) -> String {
+    render_incident_after(String::new(), header, incident)
+}
+
+/// The same, appended to `out` (a new-log marker, say): joining them afterwards would hold a
+/// second copy of a table that can be megabytes long.
+pub fn render_incident_after(mut out: String, header: &str, incident: &Incident) -> String {
     // The table reserves its own room; this is for the header and top's lines.
-    let mut out = String::with_capacity(header.len() + 1024);
+    out.reserve(header.len() + 1024);
     out.push_str(header);
     out.push('\n');
     match &incident.top {
