@@ -7,7 +7,7 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod program;
@@ -48,19 +48,30 @@ fn check_program(name: &str, option: &str, program: &OsStr) -> Result<(), String
             )),
         };
     }
-    // As execvp does when PATH is unset.
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
-    let found = std::env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .any(|dir| executable(&dir.join(program)).is_ok());
-    if found {
+    if find_in_path(program).is_some() {
         Ok(())
     } else {
         Err(format!(
             "{shown} not found on PATH ({}); install procps (sudo apt-get install procps) or give its path with {option}",
-            escape(path.as_encoded_bytes())
+            escape(search_path().as_encoded_bytes())
         ))
     }
+}
+
+/// As execvp does when PATH is unset.
+fn search_path() -> OsString {
+    std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into())
+}
+
+/// Where a program named without a slash is, as execvp would find it.
+pub(crate) fn find_in_path(program: &OsStr) -> Option<PathBuf> {
+    if program.as_encoded_bytes().contains(&b'/') {
+        return None;
+    }
+    std::env::split_paths(&search_path())
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(program))
+        .find(|candidate| executable(candidate).is_ok())
 }
 
 fn executable(path: &Path) -> Result<(), String> {

@@ -2,12 +2,33 @@
 //! read on its own, so one that cannot be read says why instead of hiding the others.
 
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::escape::escape;
 use crate::users::{UserNames, status_field};
+
+/// Reads a /proc file whole. Their size shows as 0, so `std::fs::read` would start small and
+/// grow its buffer read by read, a reallocation each time; musl's malloc serves a page-sized
+/// buffer from a fresh mapping. Read on the stack first, the result is one allocation of its
+/// own size, and nearly always one read.
+pub fn read_proc_file(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut first = [0u8; 4096];
+    let mut filled = 0;
+    while let Some(room) = first.get_mut(filled..).filter(|room| !room.is_empty()) {
+        match file.read(room) {
+            Ok(0) => return Ok(first.get(..filled).unwrap_or_default().to_vec()),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut bytes = first.to_vec();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unavailable {
@@ -85,7 +106,7 @@ pub struct ProcSource<'a> {
 impl ProcSource<'_> {
     pub fn read(&self, pid: u32) -> ProcDetails {
         let dir = self.proc_root.join(pid.to_string());
-        let status = match std::fs::read(dir.join("status")) {
+        let status = match read_proc_file(&dir.join("status")) {
             Ok(status) => parse_status(&status),
             Err(e) => StatusFields::unavailable(Unavailable::from_io(&e)),
         };
@@ -120,7 +141,7 @@ impl ProcSource<'_> {
     /// The arguments joined by blanks, as ps shows them. Kernel threads and zombies have none;
     /// like ps, show their name in brackets then.
     fn command(&self, dir: &Path, name: &Value<String>) -> Value<String> {
-        let raw = std::fs::read(dir.join("cmdline")).map_err(|e| Unavailable::from_io(&e))?;
+        let raw = read_proc_file(&dir.join("cmdline")).map_err(|e| Unavailable::from_io(&e))?;
         let args = raw.strip_suffix(b"\0").unwrap_or(&raw);
         if args.is_empty() {
             return match name {
@@ -136,15 +157,15 @@ impl ProcSource<'_> {
     }
 
     fn running_for(&self, dir: &Path) -> Value<Duration> {
-        let stat = std::fs::read(dir.join("stat")).map_err(|e| Unavailable::from_io(&e))?;
+        let stat = read_proc_file(&dir.join("stat")).map_err(|e| Unavailable::from_io(&e))?;
         let uptime =
-            std::fs::read(self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
+            read_proc_file(&self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
         running_time(&stat, &uptime, self.clock_ticks)
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
         let path: PathBuf = self.proc_root.join(pid.to_string()).join("comm");
-        match std::fs::read(&path) {
+        match read_proc_file(&path) {
             Ok(comm) => Ok(escape(comm.strip_suffix(b"\n").unwrap_or(&comm))),
             // PID 0 is the kernel's idle task, parent of init and kthreadd; it has no directory.
             Err(_) if pid == 0 => Ok("kernel".into()),

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::{self, PipeReader, Read};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
@@ -276,6 +277,11 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
     for reader in [&stdout, &stderr] {
         set_nonblocking(reader)?;
     }
+    // By its path: duct gives the program an environment of its own, and std spawns a name to
+    // look up in that environment's PATH by fork and exec, copying our page tables, where a path
+    // goes through posix_spawn (vfork). Not found, the name is passed on and fails as before.
+    let program =
+        super::find_in_path(program).map_or_else(|| program.clone(), PathBuf::into_os_string);
     // The expression owns our copies of the write ends; dropping it when this function returns
     // closes them, so the pipes end when the program (and its descendants) close theirs.
     let handle = duct::cmd(program, args)
