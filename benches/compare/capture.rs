@@ -41,11 +41,11 @@ pub fn measure(monitor_bin: &Path, runs: usize) -> CaptureCost {
     let mut samples: [Vec<f64>; 10] = Default::default();
     let (mut last_ps, mut last_top) = (Vec::new(), Vec::new());
     // Untimed, so the first timed run does not pay for the kernel's first look at new processes.
-    run_measured(Command::new("ps").args(PS_ARGS));
+    run_measured(&mut raw("ps", &PS_ARGS));
     run_measured(Command::new(monitor_bin).arg("snapshot"));
     for _ in 0..runs {
-        let ps = run_measured(Command::new("ps").args(PS_ARGS));
-        let top = run_measured(Command::new("top").args(TOP_ARGS));
+        let ps = run_measured(&mut raw("ps", &PS_ARGS));
+        let top = run_measured(&mut raw("top", &TOP_ARGS));
         let snapshot = run_measured(Command::new(monitor_bin).arg("snapshot"));
         let parse_render = parse_and_render(&ps.stdout, &top.stdout);
         for (sample, value) in samples.iter_mut().zip([
@@ -89,6 +89,17 @@ pub fn measure(monitor_bin: &Path, runs: usize) -> CaptureCost {
         top_wall_ms: top_wall,
         snapshot_wall_ms: snap_wall,
     }
+}
+
+/// ps or top as memory-monitor runs them (capture/program.rs): C locale, no user's toprc.
+fn raw(program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env("LC_ALL", "C")
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME");
+    command
 }
 
 fn thread_cpu() -> Duration {

@@ -27,7 +27,7 @@ fn options() -> Options {
     let mut options = Options {
         monitor: PathBuf::from(env!("CARGO_BIN_EXE_memory-monitor")),
         earlyoom: PathBuf::from("earlyoom"),
-        runs: 5,
+        runs: 7,
         idle_window: Duration::from_secs(60),
         sizes: vec![100, 1000, 2000, 5000, 10_000],
     };
