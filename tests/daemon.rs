@@ -254,3 +254,18 @@ fn options_come_from_the_environment() {
         "--details 0 writes no details"
     );
 }
+
+#[test]
+fn its_sleep_may_end_a_hundredth_of_an_interval_late() {
+    let fake = FakeProc::new();
+    set_used(&fake, 10);
+    for (interval, slack_ns) in [("50ms", "500000"), ("3s", "30000000"), ("1h", "50000000")] {
+        let mut daemon = Launch::ordinary(&fake)
+            .args(&["--interval", interval])
+            .start();
+        daemon.wait_for_start();
+        let slack = std::fs::read_to_string(format!("/proc/{}/timerslack_ns", daemon.pid()))
+            .expect("timerslack_ns (Linux 4.6)");
+        assert_eq!(slack.trim(), slack_ns, "--interval {interval}");
+    }
+}
