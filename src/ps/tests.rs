@@ -1,3 +1,5 @@
+use proptest::prelude::*;
+
 use super::*;
 
 const HEADER: &str = "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n";
@@ -261,4 +263,94 @@ fn a_cell_set_reads_as_if_ps_had_printed_it() {
     let before = first(&t).cells().map(str::to_owned);
     t.set_cell(id, COMMAND + 1, "nowhere");
     assert_eq!(first(&t).cells().map(str::to_owned), before);
+}
+
+/// A word as a hostile ps may print it: any bytes but the blanks ps splits on and newlines.
+fn word() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        4 => 0x21u8..0x7f,
+        1 => any::<u8>().prop_filter("not a separator", |b| !matches!(b, b' ' | b'\t' | b'\n')),
+    ];
+    let unicode_blank = prop::sample::select(vec![
+        "\u{a0}", "\u{2800}", "\u{3000}", "\u{180e}", "\u{3164}", "\u{2028}", "\u{85}", "\u{b}",
+        "\u{c}", "\r",
+    ])
+    .prop_map(|s| s.as_bytes().to_vec());
+    prop::collection::vec(
+        prop_oneof![3 => byte.prop_map(|b| vec![b]), 1 => unicode_blank],
+        1..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    /// The ten cells come back from the row's text exactly as they were normalised, whatever
+    /// blanks they hold, and COMMAND whole.
+    #[test]
+    fn cells_come_back_exactly(
+        user in word(),
+        tty in word(),
+        stat in word(),
+        start in word(),
+        time in word(),
+        command in prop::collection::vec(
+            any::<u8>().prop_filter("one line", |b| *b != b'\n'),
+            0..12,
+        ),
+        gaps in prop::collection::vec(prop::sample::select(vec![" ", "\t", "  ", " \t "]), 10),
+    ) {
+        // TIME ends the line when COMMAND is empty: a carriage return there would be trimmed.
+        let time = [time, b"0".to_vec()].concat();
+        let fields: [&[u8]; 10] =
+            [&user, b"42", b"1.5", b"0", b"100", b"-", &tty, &stat, &start, &time];
+        let mut line = Vec::new();
+        for (field, gap) in fields.iter().zip(&gaps) {
+            line.extend_from_slice(field);
+            line.extend_from_slice(gap.as_bytes());
+        }
+        // One blank after TIME, then COMMAND; one that ends in a visible byte, so trimming the
+        // line's end leaves it alone.
+        line.truncate(line.len() - gaps[9].len());
+        line.push(b' ');
+        let mut command = command;
+        if !command.is_empty() {
+            command.push(b'x');
+        }
+        line.extend_from_slice(&command);
+        let plain = line.iter().all(|&b| (0x20..0x7f).contains(&b));
+        let as_cell = |raw: &[u8]| {
+            if plain {
+                String::from_utf8(raw.to_vec()).unwrap()
+            } else {
+                crate::escape::escape_word(raw)
+            }
+        };
+
+        let mut input = HEADER.as_bytes().to_vec();
+        input.extend_from_slice(&line);
+        let t = parse(&input).unwrap();
+        prop_assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
+        let row = first(&t);
+        let expected = [
+            as_cell(&user),
+            "42".into(),
+            "1.5".into(),
+            "0.0".into(),
+            "100".into(),
+            "-".into(),
+            as_cell(&tty),
+            as_cell(&stat),
+            as_cell(&start),
+            as_cell(&time),
+            if plain { String::from_utf8(command.clone()).unwrap() } else { escape(&command) },
+        ];
+        prop_assert_eq!(row.cells().map(str::to_owned), expected.clone());
+        for (column, cell) in expected.iter().enumerate() {
+            prop_assert_eq!(row.cell(column), cell.as_str());
+            prop_assert_eq!(row.cell_width(column), cell.chars().count());
+        }
+        prop_assert_eq!(row.pid(), Some(42));
+        prop_assert_eq!(row.mem_tenths(), Some(0));
+        prop_assert_eq!(row.rss_kib(), None);
+    }
 }
