@@ -232,6 +232,25 @@ fn parse_and_render(verdict: &mut Verdict) {
         std::hint::black_box((text, details));
     }
     assert_eq!(rows, 5000, "the table has every row");
+    // What the parsed table holds on the heap while the report is rendered, beside the output
+    // it came from: the table must not cost much more than the text it holds.
+    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let table = memory_monitor::ps::parse(&ps).unwrap();
+    let held = LIVE_BYTES.load(Ordering::Relaxed) as f64 - before as f64;
+    std::hint::black_box(&table);
+    drop(table);
+    println!(
+        "parsed table of 5,000 processes: {held:.0} B held on the heap for {} B of ps output \
+         ({:.1} B per row beyond the output)",
+        ps.len(),
+        (held - ps.len() as f64) / 5000.0
+    );
+    verdict.check(
+        "parsed table: heap beyond the ps output, per row",
+        (held - ps.len() as f64) / 5000.0,
+        "B",
+        40.0,
+    );
     let spread = |values: &[f64]| {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);

@@ -51,8 +51,13 @@ pub fn escape(bytes: &[u8]) -> String {
 /// (`2026-11-22<NBSP>14:03:15` at the start of a line passes for a report header).
 pub fn escape_word(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
-    escape_where(&mut out, bytes, |c| is_unsafe(c) || looks_blank(c));
+    escape_word_into(&mut out, bytes);
     out
+}
+
+/// [`escape_word`] appended to `out`.
+pub fn escape_word_into(out: &mut String, bytes: &[u8]) {
+    escape_where(out, bytes, |c| is_unsafe(c) || looks_blank(c));
 }
 
 /// A path for a message (the daemon's own lines on stderr): one line whatever it holds.

@@ -106,9 +106,8 @@ pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
 /// PIDs of the `n` processes with the most RSS (ties: lowest PID first), leaving out `skip`.
 pub fn biggest_by_rss(table: &PsTable, n: usize, skip: &[u32]) -> Vec<u32> {
     let mut sized: Vec<(u64, u32)> = table
-        .processes
-        .iter()
-        .filter_map(|p| Some((p.row.rss_kib.unwrap_or(0), p.row.pid?)))
+        .processes()
+        .filter_map(|p| Some((p.row().rss_kib().unwrap_or(0), p.row().pid()?)))
         .filter(|(_, pid)| !skip.contains(pid))
         .collect();
     sized.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));

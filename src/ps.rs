@@ -4,7 +4,14 @@
 
 use std::fmt;
 
-use crate::escape::{escape, escape_word, trim_trailing_blanks};
+use crate::escape::{escape, escape_into, escape_word_into, trim_trailing_blanks};
+
+mod row;
+mod store;
+
+use row::Row;
+pub use row::{PsRow, RowId};
+pub use store::{Processes, PsProcess, PsTable};
 
 /// The columns of `ps aux`, in order; COMMAND is last and may hold blanks.
 pub const COLUMNS: [&str; 11] = [
@@ -21,79 +28,9 @@ pub const COMMAND: usize = 10;
 /// Eleven fields and their blanks: `u 1 0 0 0 0 ? S 0 0 c`.
 const SHORTEST_ROW: usize = 21;
 
-/// One line of the table: every cell already escaped and normalised for the log, kept in one
-/// string (a table of thousands of rows would otherwise be tens of thousands of allocations).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PsRow {
-    text: String,
-    /// Where each cell ends in `text`; cell `i` starts where cell `i - 1` ends.
-    ends: [u32; 11],
-    /// Whether `text` is all ASCII, so widths in characters are lengths in bytes.
-    ascii: bool,
-    /// `None` for a thread row of `ps auxm`, whose PID is `-`.
-    pub pid: Option<u32>,
-    /// %MEM in tenths of a percent, exact, for sorting.
-    pub mem_tenths: Option<u64>,
-    pub rss_kib: Option<u64>,
-}
-
-impl PsRow {
-    fn span(&self, column: usize) -> (usize, usize) {
-        let end_of = |i: usize| self.ends.get(i).map_or(0, |&end| end as usize);
-        let start = column.checked_sub(1).map_or(0, end_of);
-        (start, end_of(column).max(start))
-    }
-
-    pub fn cell(&self, column: usize) -> &str {
-        let (start, end) = self.span(column);
-        self.text.get(start..end).unwrap_or_default()
-    }
-
-    /// The cell's width in characters, as the table aligns it.
-    pub fn cell_width(&self, column: usize) -> usize {
-        let (start, end) = self.span(column);
-        if self.ascii {
-            end - start
-        } else {
-            self.cell(column).chars().count()
-        }
-    }
-
-    pub fn cells(&self) -> [&str; 11] {
-        std::array::from_fn(|column| self.cell(column))
-    }
-
-    pub fn user(&self) -> &str {
-        self.cell(USER)
-    }
-
-    pub fn command(&self) -> &str {
-        self.cell(COMMAND)
-    }
-
-    /// Replaces one cell's text (already escaped); rare, so it simply rebuilds the row.
-    pub fn set_cell(&mut self, column: usize, value: &str) {
-        let mut cells = self.cells().map(str::to_owned);
-        if let Some(cell) = cells.get_mut(column) {
-            *cell = value.to_owned();
-        }
-        let mut text = String::with_capacity(cells.iter().map(String::len).sum());
-        for (end, cell) in self.ends.iter_mut().zip(&cells) {
-            text.push_str(cell);
-            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
-        self.ascii = text.is_ascii();
-        self.text = text;
-    }
-}
-
-/// A process row with the thread rows `ps auxm` prints under it (none for `ps aux`); threads
-/// stay with their process when the table is sorted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PsProcess {
-    pub row: PsRow,
-    pub threads: Vec<PsRow>,
-}
+/// Room beyond the output's length for the rows' text: a few rows' percentages printed as `0`
+/// rather than `0.0` fit without growing it.
+const ARENA_MARGIN: usize = 64;
 
 /// A line under a procps header that is not a process row. Kept, escaped, so nothing ps said is
 /// lost, but never put into the table's columns.
@@ -101,12 +38,6 @@ pub struct PsProcess {
 pub struct OddLine {
     pub line_number: usize,
     pub text: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PsTable {
-    pub processes: Vec<PsProcess>,
-    pub odd_lines: Vec<OddLine>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,41 +67,64 @@ impl fmt::Display for PsError {
 impl std::error::Error for PsError {}
 
 pub fn parse(output: &[u8]) -> Result<PsTable, PsError> {
+    let mut offset = 0;
     let mut lines = output
         .split(|&b| b == b'\n')
-        .map(trim_trailing_blanks)
         .enumerate()
-        .map(|(i, line)| (i + 1, line))
-        .filter(|(_, line)| !line.is_empty());
-    let (_, header) = lines.next().ok_or(PsError::Empty)?;
+        .map(|(i, line)| {
+            let at = offset;
+            offset += line.len() + 1;
+            (i + 1, at, trim_trailing_blanks(line))
+        })
+        .filter(|(_, _, line)| !line.is_empty());
+    let (_, _, header) = lines.next().ok_or(PsError::Empty)?;
     check_header(header)?;
 
-    // Room for every row up front, but never more than the output could hold: a broken ps
-    // printing millions of blank lines must not reserve memory for millions of rows.
-    let line_count = output.iter().filter(|&&b| b == b'\n').count();
-    let rows = line_count.min(output.len() / SHORTEST_ROW);
-    let mut table = PsTable {
-        processes: Vec::with_capacity(rows),
-        odd_lines: Vec::new(),
-    };
-    for (line_number, line) in lines {
-        let row = parse_row(line);
-        match (row, table.processes.last_mut()) {
-            (Some(row), _) if row.pid.is_some() => {
-                table.processes.push(PsProcess {
-                    row,
-                    threads: Vec::new(),
-                });
-            }
-            // A thread row (PID `-`) of `ps auxm` belongs to the process above it.
-            (Some(row), Some(process)) => process.threads.push(row),
-            _ => table.odd_lines.push(OddLine {
+    let mut table = PsTable::default();
+    for (line_number, at, line) in lines {
+        if table.text_mut().capacity() == 0 {
+            // Room for every row, reserved once, exactly, from the rest of the output: growing by
+            // doubling could hold twice what is needed. A row's text is no longer than its line
+            // and newline (blanks between cells collapse) but for escaped bytes and percentages
+            // ps printed without a decimal, so that room nearly always suffices. Empty lines get
+            // no room: a broken ps printing millions of them must not reserve memory for each.
+            let rest = output.get(at..).unwrap_or_default();
+            let rows = lines_not_blank(rest).min(rest.len() / SHORTEST_ROW + 1);
+            table.reserve(rest.len() + ARENA_MARGIN, rows);
+        }
+        let text = table.text_mut();
+        let kept = parse_row(line, text).is_some_and(|row| table.push(row));
+        if !kept {
+            table.odd_lines.push(OddLine {
                 line_number,
                 text: escape(line),
-            }),
+            });
         }
     }
+    table.shrink_to_fit();
     Ok(table)
+}
+
+/// Lines that hold something, if only a blank, in text that starts at the start of a line: one
+/// per newline after anything but a newline, and the last line if it has none. Written so the
+/// compiler can use vector instructions: a capture's output is scanned once more for this.
+fn lines_not_blank(text: &[u8]) -> usize {
+    // Summed in blocks small enough for a 32-bit count, which the vectors take four at a time.
+    const BLOCK: usize = 1 << 20;
+    let next = text.get(1..).unwrap_or_default();
+    let ends: usize = text
+        .chunks(BLOCK)
+        .zip(next.chunks(BLOCK))
+        .map(|(block, next)| {
+            block
+                .iter()
+                .zip(next)
+                .map(|(&before, &b)| u32::from((b == b'\n') & (before != b'\n')))
+                .sum::<u32>() as usize
+        })
+        .sum();
+    let unended = text.last().is_some_and(|&b| b != b'\n');
+    ends + usize::from(unended)
 }
 
 fn check_header(header: &[u8]) -> Result<(), PsError> {
@@ -202,23 +156,28 @@ fn split_blanks(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Splits off the first ten fields; COMMAND is what follows the one blank after TIME, so the
-/// leading blanks of `ps f` forest art survive.
-fn parse_row(line: &[u8]) -> Option<PsRow> {
-    let mut fields: [&[u8]; 10] = [&[]; 10];
-    let mut rest = line;
-    for field in fields.iter_mut() {
-        let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
-        rest = rest.get(start..)?;
-        let end = rest
+/// leading blanks of `ps f` forest art survive. Appends the row's text to `text` (see
+/// [`row`] for its form); a line that is not a row leaves `text` as it was.
+fn parse_row(line: &[u8], text: &mut String) -> Option<Row> {
+    // Where each field lies in the line: COMMAND starts one byte after TIME ends.
+    let mut spans = [(0, 0); 11];
+    let mut at = 0;
+    for span in spans.iter_mut().take(COMMAND) {
+        let rest = line.get(at..)?;
+        let start = at + rest.iter().position(|&b| b != b' ' && b != b'\t')?;
+        let end = line
+            .get(start..)?
             .iter()
             .position(|&b| b == b' ' || b == b'\t')
-            .unwrap_or(rest.len());
-        *field = rest.get(..end)?;
-        rest = rest.get(end..)?;
+            .map_or(line.len(), |len| start + len);
+        *span = (start, end);
+        at = end;
     }
-    let command = rest.get(1..).unwrap_or_default();
-
-    let [user, pid, cpu, mem, vsz, rss, tty, stat, start, time] = fields;
+    if let Some(command) = spans.get_mut(COMMAND) {
+        *command = ((at + 1).min(line.len()), line.len());
+    }
+    let fields = spans.map(|(start, end)| line.get(start..end).unwrap_or_default());
+    let [_, pid, cpu, mem, vsz, rss, ..] = fields;
     let pid_value = number_or_dash(pid)?;
     let cpu_tenths = tenths_or_dash(cpu)?;
     let mem_tenths = tenths_or_dash(mem)?;
@@ -228,37 +187,44 @@ fn parse_row(line: &[u8]) -> Option<PsRow> {
         Some(p) => Some(u32::try_from(p).ok()?),
         None => None,
     };
-    // A row of printable ASCII, nearly every row, is copied as it is and checked as UTF-8 once.
-    let plain = line.iter().all(|&b| (0x20..0x7f).contains(&b));
-    let mut bytes = Vec::with_capacity(line.len() + 4);
-    let mut ends = [0; 11];
-    for (column, raw) in [
-        user, pid, cpu, mem, vsz, rss, tty, stat, start, time, command,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        match (column, cpu_tenths, mem_tenths) {
-            (CPU, Some(tenths), _) | (MEM, _, Some(tenths)) => push_tenths(&mut bytes, tenths),
-            _ if plain => bytes.extend_from_slice(raw),
-            (COMMAND, _, _) => bytes.extend_from_slice(escape(raw).as_bytes()),
-            // A blank ps did not split on must not make a cell read as several.
-            _ => bytes.extend_from_slice(escape_word(raw).as_bytes()),
+    // A row of printable ASCII, nearly every row, is copied as it is. Checked in blocks without
+    // stopping early, which the compiler turns into vector instructions.
+    let plain = line.chunks(32).all(|block| {
+        block
+            .iter()
+            .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b))
+    });
+    // Checked once for the whole line: a plain cell is then copied without a look.
+    let plain_text = if plain {
+        std::str::from_utf8(line).ok()
+    } else {
+        None
+    };
+    let row_start = text.len();
+    for (column, (raw, (start, end))) in fields.into_iter().zip(spans).enumerate() {
+        if column > 0 {
+            text.push(' ');
         }
-        if let Some(end) = ends.get_mut(column) {
-            // A line longer than 4 GiB is not a ps row.
-            *end = u32::try_from(bytes.len()).ok()?;
+        match (column, cpu_tenths, mem_tenths, plain_text) {
+            (CPU, Some(tenths), _, _) | (MEM, _, Some(tenths), _) => push_tenths(text, tenths),
+            (_, _, _, Some(line)) => text.push_str(line.get(start..end).unwrap_or_default()),
+            (COMMAND, _, _, None) => escape_into(text, raw),
+            // A blank ps did not split on must not make a cell read as several; this is also
+            // what lets the row's text be split on spaces again.
+            _ => escape_word_into(text, raw),
         }
     }
-    let text = String::from_utf8(bytes).ok()?;
-    Some(PsRow {
-        ascii: text.is_ascii(),
-        text,
-        ends,
-        pid: pid_value,
-        mem_tenths,
-        rss_kib,
-    })
+    // Offsets are 32 bits: past 4 GiB of text a line is not taken as a row.
+    let (Ok(start), Ok(len), Ok(_)) = (
+        u32::try_from(row_start),
+        u32::try_from(text.len() - row_start),
+        u32::try_from(text.len()),
+    ) else {
+        text.truncate(row_start);
+        return None;
+    };
+    let ascii = plain || text.get(row_start..).is_some_and(str::is_ascii);
+    Some(Row::new(start, len, ascii, pid_value, mem_tenths, rss_kib))
 }
 
 /// `Some(None)` for `-`, `Some(Some(n))` for digits, `None` for anything else.
@@ -312,7 +278,7 @@ pub fn parse_tenths(field: &[u8]) -> Option<u64> {
 }
 
 /// Tenths back to text with exactly one decimal: `1090` → `109.0`.
-fn push_tenths(out: &mut Vec<u8>, tenths: u64) {
+fn push_tenths(out: &mut String, tenths: u64) {
     // By hand: the formatting machinery costs more than the rest of a row's parse.
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -327,167 +293,12 @@ fn push_tenths(out: &mut Vec<u8>, tenths: u64) {
             break;
         }
     }
-    out.extend_from_slice(digits.get(at..).unwrap_or_default());
-    out.push(b'.');
-    out.push(b'0' + (tenths % 10) as u8);
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+    out.push('.');
+    out.push(char::from(b'0' + (tenths % 10) as u8));
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEADER: &str =
-        "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n";
-
-    fn one(line: &str) -> PsRow {
-        let t = parse(format!("{HEADER}{line}\n").as_bytes()).unwrap();
-        assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
-        t.processes.into_iter().next().unwrap().row
-    }
-
-    #[test]
-    fn command_is_the_rest_of_the_line_with_inner_and_leading_blanks() {
-        let r = one(
-            "root        1503  0.0  0.0  11932  6152 ?        Ss   05:22   0:00 /usr/sbin/smartd  -n   -q never",
-        );
-        assert_eq!(r.command(), "/usr/sbin/smartd  -n   -q never");
-        let forest = one(
-            "root         812  0.0  0.1  15432  9000 ?        S    05:22   0:00  \\_ sshd: alice [priv]",
-        );
-        assert_eq!(forest.command(), " \\_ sshd: alice [priv]");
-        assert_eq!(forest.pid, Some(812));
-    }
-
-    #[test]
-    fn wide_fields_that_shift_columns_still_split() {
-        let r = one(
-            "user_01   2713  2.4 19.2 12508144 3077224 ?    Sl   Nov21 533:33 /usr/lib64/firefox/firefox",
-        );
-        assert_eq!(r.cell(VSZ), "12508144");
-        assert_eq!(r.cell(RSS), "3077224");
-        assert_eq!(r.cell(6), "?");
-        assert_eq!(r.cell(9), "533:33");
-        assert_eq!(r.rss_kib, Some(3_077_224));
-        assert_eq!(r.mem_tenths, Some(192));
-    }
-
-    #[test]
-    fn percentages_always_get_one_decimal() {
-        let r = one("root  1 109  0 1 1 ? R 10:00 1:00 burn");
-        assert_eq!((r.cell(CPU), r.cell(MEM)), ("109.0", "0.0"));
-        assert_eq!(parse_tenths(b"0,5"), Some(5));
-        assert_eq!(parse_tenths(b"12.34"), Some(123));
-        assert_eq!(parse_tenths(b"12.35"), Some(124));
-        assert_eq!(parse_tenths(b"1000"), Some(10_000));
-        for bad in [&b""[..], b".", b"1.", b".5", b"1.2.3", b"x", b"-1", b"1e3"] {
-            assert_eq!(parse_tenths(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn empty_command_is_allowed() {
-        let r = one("root 7 0.0 0.0 0 0 ? S 10:00 0:00");
-        assert_eq!(r.command(), "");
-    }
-
-    #[test]
-    fn hostile_bytes_are_escaped_in_every_cell() {
-        let mut input = HEADER.as_bytes().to_vec();
-        input
-            .extend_from_slice(b"ev\x1bl 9 0.0 0.0 1 1 pts/\x07 S 10:00 0:00 a\rb\x1b[2J\xff\t2\n");
-        let t = parse(&input).unwrap();
-        let r = &t.processes[0].row;
-        assert_eq!(r.user(), "ev\\x1bl");
-        assert_eq!(r.cell(6), "pts/\\x07");
-        assert_eq!(r.command(), "a\\x0db\\x1b[2J\\xff\\x092");
-    }
-
-    #[test]
-    fn blanks_ps_did_not_split_on_are_escaped_outside_command() {
-        let r = one(
-            "2026-11-22\u{a0}14:03:15\u{a0}|\u{2800}x 9 0.0 0.0 1 1 pts/\u{3000} S 10:00 0:00 a\u{a0}b",
-        );
-        assert_eq!(
-            r.user(),
-            "2026-11-22\\xc2\\xa014:03:15\\xc2\\xa0|\\xe2\\xa0\\x80x"
-        );
-        assert_eq!(r.cell(6), "pts/\\xe3\\x80\\x80");
-        assert_eq!(r.command(), "a\u{a0}b");
-    }
-
-    #[test]
-    fn thread_rows_stay_with_their_process() {
-        let input = format!(
-            "{HEADER}root 1503 0.0 0.0 11932 6152 ? - 05:22 0:00 /usr/sbin/smartd\n\
-             root - 0.0 - - - - Ss 05:22 0:00 -\n\
-             root 1514 0.0 0.0 405308 15564 ? - 05:22 0:02 /usr/libexec/udisks2/udisksd\n\
-             root - 0.0 - - - - Ssl 05:22 0:00 -\n\
-             root - 0.0 - - - - Ssl 05:22 0:00 -\n"
-        );
-        let t = parse(input.as_bytes()).unwrap();
-        let threads: Vec<usize> = t.processes.iter().map(|p| p.threads.len()).collect();
-        assert_eq!(threads, vec![1, 2]);
-        assert_eq!(t.processes[1].threads[0].cell(MEM), "-");
-    }
-
-    #[test]
-    fn rows_that_do_not_fit_are_kept_aside_not_tabled() {
-        let input = format!(
-            "{HEADER}root 1 0.0 0.0 1 1 ? S 10:00 0:00 init\nthis is not a row\njohn smith 5 0.0 0.0 1 1 ? S 10:00 0:00 x\n"
-        );
-        let t = parse(input.as_bytes()).unwrap();
-        assert_eq!(t.processes.len(), 1);
-        let odd: Vec<(usize, &str)> = t
-            .odd_lines
-            .iter()
-            .map(|o| (o.line_number, o.text.as_str()))
-            .collect();
-        assert_eq!(
-            odd,
-            vec![
-                (3, "this is not a row"),
-                (4, "john smith 5 0.0 0.0 1 1 ? S 10:00 0:00 x")
-            ]
-        );
-    }
-
-    #[test]
-    fn trailing_blanks_and_missing_final_newline() {
-        let t = parse(
-            format!("{HEADER}root 1 0.0 0.0 1 1 ? S 10:00 0:00 sleep 100 tail  \r").as_bytes(),
-        )
-        .unwrap();
-        assert_eq!(t.processes[0].row.command(), "sleep 100 tail");
-    }
-
-    #[test]
-    fn not_procps_is_refused_with_a_reason() {
-        let bsd = b"USER  PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND\nroot 1 0.0 0.0 1 1 ?? Ss 12:10PM 0:01.00 launchd\n";
-        let err = parse(bsd).unwrap_err().to_string();
-        assert!(err.contains("BSD or macOS"), "{err}");
-        let busybox = b"PID   USER     TIME  COMMAND\n    1 root      0:01 init\n";
-        assert!(parse(busybox).unwrap_err().to_string().contains("busybox"));
-        assert!(
-            parse(b"hello\x1b]0;pwned\x07\n")
-                .unwrap_err()
-                .to_string()
-                .contains("hello\\x1b]0;pwned\\x07")
-        );
-        assert_eq!(parse(b""), Err(PsError::Empty));
-        assert_eq!(parse(b"\n \n"), Err(PsError::Empty));
-    }
-
-    #[test]
-    fn blank_lines_reserve_nothing() {
-        let mut input = HEADER.as_bytes().to_vec();
-        input.extend(std::iter::repeat_n(b'\n', 16 << 20));
-        let t = parse(&input).unwrap();
-        assert!(t.processes.is_empty());
-        assert!(t.processes.capacity() <= input.len() / SHORTEST_ROW);
-    }
-
-    #[test]
-    fn header_only_is_an_empty_table() {
-        assert_eq!(parse(HEADER.as_bytes()).unwrap(), PsTable::default());
-    }
-}
+mod tests;

@@ -12,20 +12,20 @@ const RIGHT_ALIGNED: [bool; 11] = [
 
 /// Highest %MEM first; ties by highest RSS, then lowest PID. Unknown values sort last.
 fn by_memory(a: &PsProcess, b: &PsProcess) -> Ordering {
-    let (a, b) = (&a.row, &b.row);
-    b.mem_tenths
-        .cmp(&a.mem_tenths)
-        .then(b.rss_kib.cmp(&a.rss_kib))
-        .then_with(|| match (a.pid, b.pid) {
+    let (a, b) = (a.row(), b.row());
+    b.mem_tenths()
+        .cmp(&a.mem_tenths())
+        .then(b.rss_kib().cmp(&a.rss_kib()))
+        .then_with(|| match (a.pid(), b.pid()) {
             (Some(x), Some(y)) => x.cmp(&y),
             (x, y) => y.cmp(&x),
         })
 }
 
 /// The processes in table order.
-pub fn sorted(table: &PsTable) -> Vec<&PsProcess> {
-    let mut processes: Vec<&PsProcess> = table.processes.iter().collect();
-    processes.sort_by(|a, b| by_memory(a, b));
+pub fn sorted(table: &PsTable) -> Vec<PsProcess<'_>> {
+    let mut processes: Vec<PsProcess> = table.processes().collect();
+    processes.sort_by(by_memory);
     processes
 }
 
@@ -36,28 +36,25 @@ pub fn render(table: &PsTable, out: &mut String) {
     let rows = || {
         processes
             .iter()
-            .flat_map(|p| std::iter::once(&p.row).chain(&p.threads))
+            .flat_map(|p| std::iter::once(p.row()).chain(p.threads()))
     };
     let mut widths = COLUMNS.map(str::len);
     let mut commands = 0;
     for row in rows() {
-        for (column, widest) in widths.iter_mut().enumerate() {
-            *widest = (*widest).max(row.cell_width(column));
+        let cells = row.cells();
+        for (widest, cell) in widths.iter_mut().zip(cells) {
+            *widest = (*widest).max(row.width_of(cell));
         }
-        commands += row.command().len();
+        commands += cells[COMMAND].len();
     }
     // Reserved up front: growing a string of megabytes by doubling copies it again and again.
     let fixed_part: usize = widths.iter().take(COMMAND).sum::<usize>() + COMMAND + 1;
-    out.reserve(fixed_part * (table.processes.len() + 1) + commands + COLUMNS[COMMAND].len());
+    out.reserve(fixed_part * (table.row_count() + 1) + commands + COLUMNS[COMMAND].len());
 
     push_line(out, COLUMNS, COLUMNS.map(str::len), &widths);
     for row in rows() {
-        push_line(
-            out,
-            row.cells(),
-            std::array::from_fn(|column| row.cell_width(column)),
-            &widths,
-        );
+        let cells = row.cells();
+        push_line(out, cells, cells.map(|cell| row.width_of(cell)), &widths);
     }
     for odd in &table.odd_lines {
         out.push_str(&format!(

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::path::Path;
 
 use crate::escape::{escape, looks_blank};
-use crate::ps::PsTable;
+use crate::ps::{PsTable, RowId, USER};
 
 /// The passwd database, behind a seam so tests need no real long-named users.
 pub trait UserNames {
@@ -56,9 +56,10 @@ fn looks_cut(user: &str) -> bool {
 /// text is kept. So is a full name that would not read as one word (see [`reads_as_one_word`]).
 pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserNames) {
     let mut by_uid: HashMap<u32, Option<String>> = HashMap::new();
-    for process in &mut table.processes {
-        let row = &mut process.row;
-        let (Some(pid), true) = (row.pid, looks_cut(row.user())) else {
+    let mut edits: Vec<(RowId, String)> = Vec::new();
+    for process in table.processes() {
+        let row = process.row();
+        let (Some(pid), true) = (row.pid(), looks_cut(row.user())) else {
             continue;
         };
         let Some(uid) = real_uid(proc_root, pid) else {
@@ -72,15 +73,20 @@ pub fn expand_cut_names(table: &mut PsTable, proc_root: &Path, users: &dyn UserN
         };
         let prefix = row.user().trim_end_matches('+');
         if full.starts_with(prefix) && full.chars().count() > prefix.chars().count() {
-            let full = full.clone();
-            for thread in &mut process.threads {
+            for thread in process.threads() {
                 if thread.user() == row.user() {
-                    thread.set_cell(crate::ps::USER, &full);
+                    edits.push((thread.id(), full.clone()));
                 }
             }
-            row.set_cell(crate::ps::USER, &full);
+            edits.push((row.id(), full.clone()));
         }
     }
+    // All at once: the table grows its text once for them.
+    let edits: Vec<(RowId, usize, &str)> = edits
+        .iter()
+        .map(|(row, full)| (*row, USER, full.as_str()))
+        .collect();
+    table.set_cells(&edits);
 }
 
 /// A full name goes where ps printed one word, at the very start of a table line. Names from NSS
@@ -156,7 +162,7 @@ mod tests {
     }
 
     fn users_of(t: &PsTable) -> Vec<&str> {
-        t.processes.iter().map(|p| p.row.user()).collect()
+        t.processes().map(|p| p.row().user()).collect()
     }
 
     #[test]

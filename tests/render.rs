@@ -194,7 +194,7 @@ verylon+  4444  0.0  0.0   1000   100 ?        S    Nov21   0:00 gone\n";
         0,
     );
     let table = incident.ps.unwrap();
-    let users: Vec<&str> = table.processes.iter().map(|p| p.row.user()).collect();
+    let users: Vec<&str> = table.processes().map(|p| p.row().user()).collect();
     assert_eq!(users, ["verylongusername", "verylon+"]);
 }
 
@@ -236,8 +236,7 @@ fn details_never_leave_a_field_out() {
     details::render(&incident.details, &time(), &mut text);
     let table_pids = ps::parse(&corpus("psaux_insights-core-auxww_2.txt"))
         .unwrap()
-        .processes
-        .len();
+        .process_count();
     assert_eq!(incident.details.len(), table_pids);
     for label in common::hostile::DETAIL_LABELS {
         assert_eq!(

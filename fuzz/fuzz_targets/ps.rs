@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = String::new();
     table::render(&parsed, &mut out);
 
-    let rows: usize = parsed.processes.iter().map(|p| 1 + p.threads.len()).sum();
+    let rows: usize = parsed.processes().map(|p| 1 + p.thread_count()).sum();
     let body = out
         .strip_suffix('\n')
         .expect("the table ends with a newline");
