@@ -4,6 +4,9 @@
 //! - parse and render of a 5,000-process `ps aux` output;
 //! - the daemon's resident memory while idle, before and after an incident.
 //!
+//! Whole captures (against earlyoom and the raw ps and top, peak memory) are measured by
+//! `bench/run.sh` (benches/compare).
+//!
 //! Medians of repeated runs; exits non-zero when a target is missed. Not a test: timings on a
 //! shared machine vary, so this is run by hand and its figures quoted.
 
@@ -322,35 +325,6 @@ fn resident_memory(verdict: &mut Verdict) {
     );
 }
 
-/// Idle processes for a capture to list, killed when dropped.
-struct IdleProcesses(Vec<std::process::Child>);
-
-impl IdleProcesses {
-    fn spawn(count: usize) -> IdleProcesses {
-        let children = (0..count)
-            .map(|_| {
-                Command::new("sleep")
-                    .arg("3600")
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .expect("spawn sleep")
-            })
-            .collect();
-        IdleProcesses(children)
-    }
-}
-
-impl Drop for IdleProcesses {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-        }
-        for child in &mut self.0 {
-            let _ = child.wait();
-        }
-    }
-}
-
 fn status_kib(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status
@@ -358,67 +332,6 @@ fn status_kib(pid: u32, field: &str) -> f64 {
         .find(|l| l.starts_with(&format!("{field}:")))
         .unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// The daemon's peak resident memory (VmHWM) over one real capture of this machine with 5,000
-/// more processes than it had, beside the size of the ps output it read.
-fn capture_peak(verdict: &mut Verdict) {
-    let _idle = IdleProcesses::spawn(5000);
-    let ps_bytes = Command::new("ps")
-        .args(memory_monitor::capture::PS_ARGS)
-        .env("LC_ALL", "C")
-        .output()
-        .unwrap()
-        .stdout
-        .len() as f64;
-    let logs = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
-        .args([
-            "run",
-            "--threshold",
-            "0.01",
-            "--sustain",
-            "0",
-            "--repeat",
-            "1h",
-        ])
-        .arg("--log-dir")
-        .arg(logs.path())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let details = logs.path().join("details.log");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&details)
-        .unwrap_or_default()
-        .ends_with("\n\n")
-    {
-        assert!(Instant::now() < deadline, "no report");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let rows = std::fs::read_to_string(logs.path().join("incidents.log"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("  ") && !l.is_empty())
-        .count()
-        - 2;
-    let (peak, now) = (
-        status_kib(child.id(), "VmHWM"),
-        status_kib(child.id(), "VmRSS"),
-    );
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    child.wait().unwrap();
-    println!(
-        "capture of {rows} processes: ps printed {:.0} KiB; daemon VmHWM {peak:.0} KiB, VmRSS after {now:.0} KiB",
-        ps_bytes / 1024.0
-    );
-    verdict.check(
-        "peak resident memory, 5,000-process capture",
-        peak / 1024.0,
-        "MiB",
-        16.0,
-    );
 }
 
 fn main() {
@@ -441,9 +354,6 @@ fn main() {
     }
     if wanted("memory") {
         resident_memory(&mut verdict);
-    }
-    if wanted("capture") {
-        capture_peak(&mut verdict);
     }
     if verdict.missed {
         std::process::exit(1);

@@ -154,11 +154,20 @@ impl Outputs {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
+/// Room for a typical machine's ps output (about 75 bytes a process) from the start: grown from
+/// empty, the buffer would pass through every small size on the way, each a fresh allocation.
+const PS_START_ROOM: usize = 64 * 1024;
+
 /// Runs ps and top side by side. `stop` is polled with them: a stop signal kills both at once.
 pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, Interrupted> {
     let deadline = Instant::now() + tools.timeout;
     let mut children = [
-        Child::start("ps", &tools.ps_bin, &PS_ARGS, Keep::All(Vec::new())),
+        Child::start(
+            "ps",
+            &tools.ps_bin,
+            &PS_ARGS,
+            Keep::All(Vec::with_capacity(PS_START_ROOM)),
+        ),
         Child::start(
             "top",
             &tools.top_bin,
@@ -171,6 +180,7 @@ pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, 
         .filter_map(|c| c.handle.as_ref())
         .flat_map(|h| h.pids())
         .collect();
+    // A pipe's default capacity: one read drains it.
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         // Read before settling, so a program's last output is in before its pipes are dropped.

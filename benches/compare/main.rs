@@ -19,6 +19,8 @@ struct Options {
     monitor: PathBuf,
     earlyoom: PathBuf,
     runs: usize,
+    /// Captures are short and ps's cost varies run to run by ±15 % here: more runs than idle.
+    capture_runs: usize,
     idle_window: Duration,
     sizes: Vec<usize>,
 }
@@ -28,6 +30,7 @@ fn options() -> Options {
         monitor: PathBuf::from(env!("CARGO_BIN_EXE_memory-monitor")),
         earlyoom: PathBuf::from("earlyoom"),
         runs: 7,
+        capture_runs: 15,
         idle_window: Duration::from_secs(60),
         sizes: vec![100, 1000, 2000, 5000, 10_000],
     };
@@ -37,7 +40,10 @@ fn options() -> Options {
         match arg.as_str() {
             "--monitor" => options.monitor = PathBuf::from(value()),
             "--earlyoom" => options.earlyoom = PathBuf::from(value()),
-            "--runs" => options.runs = value().parse().expect("--runs N"),
+            "--runs" => {
+                options.runs = value().parse().expect("--runs N");
+                options.capture_runs = 2 * options.runs + 1;
+            }
             "--idle-seconds" => {
                 options.idle_window =
                     Duration::from_secs(value().parse().expect("--idle-seconds S"))
@@ -51,6 +57,7 @@ fn options() -> Options {
             // A smoke run that proves the harness works, not a measurement.
             "--quick" => {
                 options.runs = 1;
+                options.capture_runs = 1;
                 options.idle_window = Duration::from_secs(3);
                 options.sizes = vec![100, 1000, 5000];
             }
@@ -136,19 +143,21 @@ fn main() {
     let mut peak_section = String::new();
     let _ = writeln!(
         out,
-        "### One capture: `memory-monitor snapshot` against raw `ps` and `top` (CPU ms, median of {runs})\n\n\
-         | processes | ps output | ps | top | ps + top | snapshot | ÷ raw | ours (snapshot − ps − top) | parse + render | ÷ ps | wall: ps / top / snapshot |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "### One capture: `memory-monitor snapshot` against raw `ps` and `top` (CPU ms, median of {})\n\n\
+         \"ours\" is the snapshot process alone, without the ps and top it ran.\n\n\
+         | processes | ps output | ps | top | ps + top | snapshot | ÷ raw | ours | ours ÷ raw | parse + render | ÷ ps | wall: ps / top / snapshot |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        options.capture_runs
     );
     let mut ps_kib_at_5000 = None;
     for &size in &options.sizes {
         let extra = size.saturating_sub(process_count());
         eprintln!("capture at {size} processes ({extra} idle sleeps added)");
         let _idle = IdleProcesses::spawn(extra);
-        let cost = capture::measure(&options.monitor, runs);
+        let cost = capture::measure(&options.monitor, options.capture_runs);
         let _ = writeln!(
             out,
-            "| {} | {:.0} KiB | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.2} | {:.1}% | {:.0} / {:.0} / {:.0} ms |",
+            "| {} | {:.0} KiB | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1}% | {:.2} | {:.1}% | {:.0} / {:.0} / {:.0} ms |",
             cost.processes,
             cost.ps_output_kib,
             cost.ps_cpu_ms,
@@ -157,6 +166,7 @@ fn main() {
             cost.snapshot_cpu_ms,
             cost.snapshot_cpu_ms / cost.raw_cpu_ms(),
             cost.ours_cpu_ms,
+            100.0 * cost.ours_cpu_ms / cost.raw_cpu_ms(),
             cost.parse_render_cpu_ms,
             100.0 * cost.parse_render_cpu_ms / cost.ps_cpu_ms,
             cost.ps_wall_ms,
