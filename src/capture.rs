@@ -1,4 +1,4 @@
-//! Running ps and top for an incident, one after the other, through duct: C locale, stdin closed, their
+//! Running ps and top for an incident, side by side, through duct: C locale, stdin closed, their
 //! own process group so a hung ps (or a script posing as one) is killed whole, and their output
 //! read here through pipes we own. One `poll` loop reads both programs and the stop signal, so
 //! the output can be capped, a stop is seen at once, and no reader thread outlives a capture.
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod program;
 
-use program::{Child, Keep};
+use program::{Child, Keep, reap_all};
 
 use crate::escape::escape;
 use crate::human::format_kib;
@@ -158,60 +158,45 @@ pub struct Interrupted;
 /// empty, the buffer would pass through every small size on the way, each a fresh allocation.
 const PS_START_ROOM: usize = 64 * 1024;
 
-/// Runs ps, then top. `stop` is polled with them: a stop signal kills the one running at once.
-///
-/// One after the other, not side by side: both read every process's files in /proc, and run
-/// together on a small machine they cost each other CPU (about 5 % more here, BENCHMARKS.md).
-/// ps first, as the table is the evidence; top's summary follows it by ps's run time. Each has
-/// the whole timeout from its own start.
+/// Runs ps and top side by side. `stop` is polled with them: a stop signal kills both at once.
 pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, Interrupted> {
+    let deadline = Instant::now() + tools.timeout;
+    let mut children = [
+        Child::start(
+            "ps",
+            &tools.ps_bin,
+            &PS_ARGS,
+            Keep::All(Vec::with_capacity(PS_START_ROOM)),
+        ),
+        Child::start(
+            "top",
+            &tools.top_bin,
+            &TOP_ARGS,
+            Keep::TopSummary(TopLines::default()),
+        ),
+    ];
+    let own_pids: Vec<u32> = children
+        .iter()
+        .filter_map(|c| c.handle.as_ref())
+        .flat_map(|h| h.pids())
+        .collect();
     // A pipe's default capacity: one read drains it.
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut own_pids = Vec::new();
-    let ps = Child::start(
-        "ps",
-        &tools.ps_bin,
-        &PS_ARGS,
-        Keep::All(Vec::with_capacity(PS_START_ROOM)),
-    );
-    let ps = run_to_end(ps, tools, stop, &mut chunk, &mut own_pids)?;
-    let top = Child::start(
-        "top",
-        &tools.top_bin,
-        &TOP_ARGS,
-        Keep::TopSummary(TopLines::default()),
-    );
-    let top = run_to_end(top, tools, stop, &mut chunk, &mut own_pids)?;
-    Ok(Outputs { ps, top, own_pids })
-}
-
-/// Reads a program's output until it is finished, cut or timed out; notes its pids, so the
-/// details can leave them out.
-fn run_to_end(
-    mut child: Child,
-    tools: &Tools,
-    stop: Option<&Signals>,
-    chunk: &mut [u8],
-    own_pids: &mut Vec<u32>,
-) -> Result<Result<Captured, String>, Interrupted> {
-    own_pids.extend(
-        child
-            .handle
-            .as_ref()
-            .map(duct::Handle::pids)
-            .unwrap_or_default(),
-    );
-    let deadline = Instant::now() + tools.timeout;
     loop {
-        // Read before settling, so the program's last output is in before its pipes are dropped.
-        child.read_available(chunk, tools.output_limit);
-        child.settle(deadline, tools.timeout);
-        if child.result.is_some() {
-            return Ok(child.into_result());
+        // Read before settling, so a program's last output is in before its pipes are dropped.
+        for child in &mut children {
+            child.read_available(&mut chunk, tools.output_limit);
+            child.settle(deadline, tools.timeout);
         }
-        if stop_requested(&child, stop, deadline) {
-            child.signal_group();
-            child.reap_killed();
+        if children.iter().all(|c| c.result.is_some()) {
+            let [ps, top] = children.map(Child::into_result);
+            return Ok(Outputs { ps, top, own_pids });
+        }
+        if stop_requested(&children, stop, deadline) {
+            for child in &mut children {
+                child.signal_group();
+            }
+            reap_all(&mut children);
             return Err(Interrupted);
         }
     }
@@ -219,23 +204,30 @@ fn run_to_end(
 
 /// Sleeps until a pipe has something (or closed), the stop signal came, or it is time to check
 /// on the children; says whether a stop was requested.
-fn stop_requested(child: &Child, stop: Option<&Signals>, deadline: Instant) -> bool {
-    let mut fds: Vec<libc::pollfd> = [child.stdout.as_ref(), child.stderr.as_ref()]
-        .into_iter()
+fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> bool {
+    let mut fds: Vec<libc::pollfd> = children
+        .iter()
+        .flat_map(|c| [c.stdout.as_ref(), c.stderr.as_ref()])
         .flatten()
         .map(|pipe| pollfd(pipe.as_fd().as_raw_fd()))
         .collect();
-    // A pidfd wakes us when the program exits, so nothing needs checking on a timer. Only while
+    // A pidfd wakes us when its program exits, so nothing needs checking on a timer. Only while
     // the exit is news: afterwards it would stay readable and spin the loop.
-    if child.result.is_none() && child.exited.is_none() {
-        fds.extend(child.pidfd.as_ref().map(|pidfd| pollfd(pidfd.as_raw_fd())));
-    }
+    fds.extend(
+        children
+            .iter()
+            .filter(|c| c.result.is_none() && c.exited.is_none())
+            .filter_map(|c| c.pidfd.as_ref())
+            .map(|pidfd| pollfd(pidfd.as_raw_fd())),
+    );
     let stop_index = stop.map(|signals| {
         fds.push(pollfd(signals.as_fd().as_raw_fd()));
         fds.len() - 1
     });
-    let left = deadline.saturating_duration_since(Instant::now());
-    let timeout = child.next_check().map_or(left, |check| check.min(left));
+    let timeout = children.iter().filter_map(Child::next_check).fold(
+        deadline.saturating_duration_since(Instant::now()),
+        Duration::min,
+    );
     let millis = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
     let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
     // SAFETY: `fds` is a valid array of `count` pollfd structures.

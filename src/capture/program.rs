@@ -29,6 +29,13 @@ const GRACE_AFTER_EXIT: Duration = Duration::from_millis(200);
 /// NFS mount say, cannot die at once; duct reaps it at the next capture).
 const REAP_FOR: Duration = Duration::from_millis(500);
 
+pub(super) fn reap_all(children: &mut [Child]) {
+    let until = Instant::now() + REAP_FOR;
+    for child in children {
+        child.reap(until);
+    }
+}
+
 /// What is held of a program's stdout while it runs.
 pub(super) enum Keep {
     All(Vec<u8>),
@@ -246,11 +253,6 @@ impl Child {
         }
         self.stdout = None;
         self.stderr = None;
-    }
-
-    /// After [`Child::signal_group`]: waits briefly for the program to be reaped.
-    pub(super) fn reap_killed(&mut self) {
-        self.reap(Instant::now() + REAP_FOR);
     }
 
     /// Waits briefly for a killed program to be reaped, so no zombie is left behind.
