@@ -100,7 +100,8 @@ fn reads_as_one_word(name: &str) -> bool {
 
 /// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
 pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
-    let status = std::fs::read(proc_root.join(pid.to_string()).join("status")).ok()?;
+    let status =
+        crate::procinfo::read_proc_file(&proc_root.join(pid.to_string()).join("status")).ok()?;
     crate::procinfo::status_uid(&status).ok()
 }
 

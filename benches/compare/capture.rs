@@ -11,7 +11,7 @@ use memory_monitor::incident::{self, Sources};
 use memory_monitor::procinfo::ProcSource;
 use memory_monitor::report::{self, Occasion};
 
-use crate::measure::{Running, median, ms, process_count, run_measured, status_kib};
+use crate::measure::{median, ms, process_count, run_measured, start_daemon, status_kib};
 
 /// Medians over the runs at one process count.
 pub struct CaptureCost {
@@ -163,23 +163,11 @@ pub struct Peak {
 
 pub fn peak_memory(monitor_bin: &Path) -> Peak {
     let logs = tempfile::tempdir().expect("temp dir");
-    let daemon = Running(
-        Command::new(monitor_bin)
-            .args([
-                "run",
-                "--threshold",
-                "0.01",
-                "--sustain",
-                "0",
-                "--repeat",
-                "1h",
-            ])
-            .arg("--log-dir")
-            .arg(logs.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("memory-monitor"),
+    let daemon = start_daemon(
+        monitor_bin,
+        &["--threshold", "0.01", "--sustain", "0", "--repeat", "1h"],
+        logs.path(),
+        Stdio::null(),
     );
     let details = logs.path().join("details.log");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -203,15 +191,11 @@ pub fn peak_memory(monitor_bin: &Path) -> Peak {
 pub fn start_up(monitor_bin: &Path) -> Duration {
     let logs = tempfile::tempdir().expect("temp dir");
     let start = Instant::now();
-    let mut daemon = Running(
-        Command::new(monitor_bin)
-            .args(["run", "--threshold", "99.9"])
-            .arg("--log-dir")
-            .arg(logs.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("memory-monitor"),
+    let mut daemon = start_daemon(
+        monitor_bin,
+        &["--threshold", "99.9"],
+        logs.path(),
+        Stdio::piped(),
     );
     let mut stderr = BufReader::new(daemon.0.stderr.take().expect("piped"));
     let mut line = String::new();

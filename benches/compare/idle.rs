@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::measure::{Running, schedstat, status_kib};
+use crate::measure::{Running, schedstat, start_daemon, status_kib};
 
 /// One program's idle cost over one window.
 pub struct Idle {
@@ -33,15 +33,11 @@ pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> Idl
             .expect("earlyoom (apt-get install earlyoom)"),
     );
     std::thread::sleep(Duration::from_millis(500));
-    let monitor = Running(
-        Command::new(monitor_bin)
-            .args(["run", "--interval", "1s", "--threshold", "99.9"])
-            .arg("--log-dir")
-            .arg(logs.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("memory-monitor"),
+    let monitor = start_daemon(
+        monitor_bin,
+        &["--interval", "1s", "--threshold", "99.9"],
+        logs.path(),
+        Stdio::null(),
     );
     std::thread::sleep(Duration::from_secs(3));
     let before = [schedstat(earlyoom.pid()), schedstat(monitor.pid())];

@@ -173,6 +173,21 @@ impl Drop for Running {
     }
 }
 
+/// The daemon, `memory-monitor run ARGS --log-dir LOG_DIR`, its stdout discarded.
+pub fn start_daemon(bin: &Path, args: &[&str], log_dir: &Path, stderr: Stdio) -> Running {
+    Running(
+        Command::new(bin)
+            .arg("run")
+            .args(args)
+            .arg("--log-dir")
+            .arg(log_dir)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("memory-monitor"),
+    )
+}
+
 pub fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
