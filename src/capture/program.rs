@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::io::{self, PipeReader, Read};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -277,11 +278,7 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
     for reader in [&stdout, &stderr] {
         set_nonblocking(reader)?;
     }
-    // By its path: duct gives the program an environment of its own, and std spawns a name to
-    // look up in that environment's PATH by fork and exec, copying our page tables, where a path
-    // goes through posix_spawn (vfork). Not found, the name is passed on and fails as before.
-    let program =
-        super::find_in_path(program).map_or_else(|| program.clone(), PathBuf::into_os_string);
+    let program = resolve(program)?;
     // The expression owns our copies of the write ends; dropping it when this function returns
     // closes them, so the pipes end when the program (and its descendants) close theirs.
     let handle = duct::cmd(program, args)
@@ -300,6 +297,27 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
         })
         .start()?;
     Ok((handle, stdout, stderr))
+}
+
+/// The file to execute, or the error execve would give, found before spawning. Not only to say
+/// "not found" early: where posix_spawn cannot report a failed exec (under qemu-user, which
+/// emulates its vfork with fork), the child would only exit with status 127.
+///
+/// By its path: duct gives the program an environment of its own, and std spawns a name to look
+/// up in that environment's PATH by fork and exec, copying our page tables, where a path goes
+/// through posix_spawn (vfork).
+fn resolve(program: &OsString) -> io::Result<OsString> {
+    if !program.as_encoded_bytes().contains(&b'/') {
+        return super::find_in_path(program)
+            .map(PathBuf::into_os_string)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound));
+    }
+    let metadata = std::fs::metadata(program)?;
+    if metadata.is_file() && metadata.permissions().mode() & 0o111 != 0 {
+        Ok(program.clone())
+    } else {
+        Err(io::Error::from_raw_os_error(libc::EACCES))
+    }
 }
 
 /// A descriptor that becomes readable when `pid`, our unreaped child, exits (Linux 5.3).
