@@ -68,7 +68,7 @@ install.sh: error: $1
 There is no memory-monitor binary to install. Either:
   - build it: install a current Rust toolchain with rustup (https://rustup.rs),
     then run 'sudo ./install.sh' again in the source checkout. Debian's own
-    rustc/cargo packages are too old for the clap 4 command-line library;
+    rustc/cargo packages are older than the Rust this needs (Cargo.toml: rust-version);
   - or download a release tarball for this machine ($(uname -m)), unpack it
     and run 'sudo ./install.sh' inside it (it ships the binary next to the script);
   - or pass a binary built elsewhere: sudo ./install.sh --binary PATH
@@ -100,8 +100,10 @@ build_with_cargo() {
     version=$(as_owner "$cargo" --version 2>/dev/null) \
         || no_binary_help "$cargo does not work for user $owner (a rustup without a default toolchain?)."
     minor=$(printf '%s\n' "$version" | sed -n 's/^cargo 1\.\([0-9][0-9]*\).*/\1/p')
-    if [ -n "$minor" ] && [ "$minor" -lt 74 ]; then
-        no_binary_help "$cargo is too old ($version); clap 4 needs Rust 1.74 or newer."
+    # Cargo.toml's rust-version: the oldest Rust that builds this checkout
+    needed=$(sed -n 's/^rust-version *= *"1\.\([0-9][0-9]*\).*/\1/p' "$script_dir/Cargo.toml")
+    if [ -n "$minor" ] && [ -n "$needed" ] && [ "$minor" -lt "$needed" ]; then
+        no_binary_help "$cargo is too old ($version); this needs Rust 1.$needed or newer."
     fi
     say "Building the release binary with $version as user $owner (this can take a few minutes on a Pi)..."
     target_dir=${CARGO_TARGET_DIR:-$script_dir/target}
