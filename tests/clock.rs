@@ -11,12 +11,25 @@ use common::FakeProc;
 use common::daemon::{Daemon, Launch, headers, set_used};
 use memory_monitor::duration::parse_duration;
 
-/// libfaketime from Debian's `faketime` package, wherever the architecture puts it.
+/// libfaketime from Debian's `faketime` package, for the architecture the program is built for:
+/// under qemu-user (scripts/test-emulated.sh) that is an ARM one, named by
+/// MEMORY_MONITOR_TEST_LIBFAKETIME.
 fn libfaketime() -> PathBuf {
+    if let Some(path) = std::env::var_os("MEMORY_MONITOR_TEST_LIBFAKETIME") {
+        return path.into();
+    }
+    // Multiarch directories start with the architecture: x86_64-linux-gnu, aarch64-linux-gnu,
+    // arm-linux-gnueabihf.
+    let multiarch = format!("{}-", std::env::consts::ARCH);
     let found = std::fs::read_dir("/usr/lib")
         .into_iter()
         .flatten()
         .flatten()
+        .filter(|dir| {
+            dir.file_name()
+                .as_encoded_bytes()
+                .starts_with(multiarch.as_bytes())
+        })
         .map(|dir| dir.path().join("faketime/libfaketime.so.1"))
         .find(|path| path.exists());
     found.expect("libfaketime is missing: sudo apt-get install faketime")

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::daemon::{Launch, cat, count, set_used};
@@ -197,8 +197,7 @@ fn a_write_error_is_reported_and_the_loop_goes_on() {
 
 #[test]
 fn options_come_from_the_environment() {
-    let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
-        .env_clear()
+    let out = common::program_without_env()
         .env("MEMORY_MONITOR_THRESHOLD", "101")
         .output()
         .unwrap();
@@ -212,8 +211,7 @@ fn options_come_from_the_environment() {
     let fake = FakeProc::new();
     set_used(&fake, 70);
     let logs = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
-        .env_clear()
+    let mut child = common::program_without_env()
         .env("MEMORY_MONITOR_THRESHOLD", "65.5")
         .env("MEMORY_MONITOR_SUSTAIN", "0")
         .env("MEMORY_MONITOR_INTERVAL", "50ms")

@@ -405,12 +405,11 @@ fn meminfo_that_is_bad_at_start_stops_the_program_naming_the_file() {
         if let Some(text) = meminfo {
             std::fs::write(proc_root.path().join("meminfo"), text).unwrap();
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        let out = common::program_without_env()
             .arg("--log-dir")
             .arg(dir.path())
             .arg("--proc-root")
             .arg(proc_root.path())
-            .env_clear()
             .output()
             .unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -507,7 +506,7 @@ fn start_up_errors_name_the_problem_and_the_fix() {
     let logs = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let run = |path: &Path, args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+        let mut command = common::program_without_env();
         if !args.contains(&"--log-dir") {
             command.arg("--log-dir").arg(logs.path());
         }
@@ -515,7 +514,6 @@ fn start_up_errors_name_the_problem_and_the_fix() {
             .arg("--proc-root")
             .arg(fake.path())
             .args(args)
-            .env_clear()
             .env("PATH", path)
             .output()
             .unwrap();
@@ -581,9 +579,8 @@ fn start_up_errors_name_the_problem_and_the_fix() {
         );
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+    let out = common::program_without_env()
         .args(["--log-dir", "/tmp", "--threshold", "90", "snapshot"])
-        .env_clear()
         .output()
         .unwrap();
     assert_eq!(

@@ -1,14 +1,13 @@
 //! The files install.sh installs agree with the program.
 
-use std::process::Command;
+mod common;
 
 /// `/etc/default/memory-monitor` lists every option the program reads from the environment,
 /// commented out, at the default the program really uses.
 #[test]
 fn the_default_file_matches_the_options() {
-    let help = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+    let help = common::program_without_env()
         .arg("--help")
-        .env_clear()
         .output()
         .unwrap();
     let help = String::from_utf8(help.stdout).unwrap();

@@ -2,13 +2,13 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{FakeProc, corpus_dir, fake_program};
 
 fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Output {
     let bin = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+    common::program_without_env()
         .arg("snapshot")
         .arg("--proc-root")
         .arg(fake.path())
@@ -17,7 +17,6 @@ fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> O
         .arg("--top-bin")
         .arg(fake_program(bin.path(), "top", top_body))
         .args(extra)
-        .env_clear()
         .env("TZ", "UTC")
         .output()
         .unwrap()
@@ -107,10 +106,9 @@ fn a_failing_ps_or_a_foreign_ps_is_an_error() {
             "{stderr}"
         );
     }
-    let missing = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+    let missing = common::program_without_env()
         .args(["snapshot", "--ps-bin", "/nonexistent/ps", "--proc-root"])
         .arg(fake.path())
-        .env_clear()
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));

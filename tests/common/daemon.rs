@@ -175,7 +175,7 @@ impl Daemon {
     }
 
     pub fn wait_for(&mut self, what: &str, done: impl Fn(&Daemon) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + super::patience(Duration::from_secs(20));
         while !done(self) {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!(

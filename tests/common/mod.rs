@@ -7,6 +7,32 @@ pub mod episodes;
 pub mod hostile;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Set where the suite runs under qemu-user (scripts/test-emulated.sh): binfmt_misc starts the
+/// ARM build of the program through qemu, which finds the target's libraries there.
+const EMULATOR_LIBRARIES: &str = "QEMU_LD_PREFIX";
+
+fn emulated() -> bool {
+    std::env::var_os(EMULATOR_LIBRARIES).is_some()
+}
+
+/// The program with an empty environment, but for what an emulator needs to start it.
+pub fn program_without_env() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+    command.env_clear();
+    if let Some(libraries) = std::env::var_os(EMULATOR_LIBRARIES) {
+        command.env(EMULATOR_LIBRARIES, libraries);
+    }
+    command
+}
+
+/// How long to wait for something the program does. Under qemu-user a debug build runs about
+/// ten times slower; waiting longer only delays a failure, it never hides one.
+pub fn patience(time: Duration) -> Duration {
+    if emulated() { time * 5 } else { time }
+}
 
 pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
