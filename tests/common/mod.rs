@@ -17,6 +17,14 @@ pub fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(corpus_dir().join(name)).unwrap_or_else(|e| panic!("corpus file {name}: {e}"))
 }
 
+/// A file of `tests/fixtures/meminfo/` (see its README).
+pub fn meminfo_fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/meminfo")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Corpus files whose names start with `prefix`, sorted.
 pub fn corpus_files(prefix: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(corpus_dir())
