@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::daemon::{Launch, cat, headers};
 use common::episodes::{INTERVAL, SECOND, Sample, actual, default_rules, report};
-use common::{FakeProc, meminfo_fixture, snapshot};
+use common::{FakeProc, FakeProcess, meminfo_fixture, snapshot};
 use memory_monitor::episode::Event;
 use memory_monitor::meminfo::{MemSample, parse_meminfo};
 
@@ -286,4 +286,54 @@ fn the_daemon_works_without_psi_on_a_zero_2_w() {
 #[test]
 fn the_daemon_works_without_psi_on_a_pi_4() {
     daemon_reports_the_high_file_and_not_the_idle_one(&PI_4);
+}
+
+/// Sizes and times a 32-bit Pi reaches, through `snapshot`: a Pi 4 8 GB on 32-bit Raspberry Pi
+/// OS (more memory than a 32-bit address holds in bytes), up 600 days, with a process that
+/// started 500 days after boot (4.32e9 clock ticks in its stat, past u32::MAX) and has nearly
+/// 4 GiB of address space. Run under qemu for armv7, this is the 32-bit build at work.
+#[test]
+fn a_32_bit_pi_with_8_gib_up_600_days_and_a_4_gib_process() {
+    let fake = FakeProc::new();
+    fake.set_meminfo(7_997_584, 1_199_640);
+    std::fs::write(fake.path().join("uptime"), "51840000.50 203450000.25\n").unwrap();
+    fake.add(&FakeProcess {
+        pid: 4242,
+        name: b"chromium",
+        uid: 1000,
+        cmdline: b"/usr/lib/chromium/chromium\0--type=renderer\0",
+        cwd: Some("/home/pi"),
+        started_after_boot: 43_200_000,
+        rss_kib: 1_398_100,
+        ppid: 1,
+    });
+    let ps = "printf '%s\\n' \
+        'USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND' \
+        'pi          4242  1.5 17.4 4194300 1398100 ?     Sl   Jan01 1080:00 /usr/lib/chromium/chromium --type=renderer' \
+        'root           1  0.0  0.1  33352  9936 ?        Ss   Jan01   9:59 /sbin/init'";
+    let out = snapshot(
+        &fake,
+        ps,
+        &cat("top_jc-ubuntu2010_1.txt"),
+        &["--details", "1"],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].contains(" | snapshot | RAM 85.0% (6.48 of 7.63 GiB) | CPU "),
+        "{}",
+        lines[0]
+    );
+    let table = common::check_table(&lines[6..9].join("\n"));
+    assert_eq!(table[1].0[4..6], ["4194300", "1398100"]);
+    let details = &stdout[stdout.find("  #1 PID 4242 chromium\n").expect(&stdout)..];
+    for line in [
+        "(running for 2400h)",
+        "    RSS:      1.33 GiB (1398100 KiB)\n",
+        "    peak RSS: 2.67 GiB (2796200 KiB)\n",
+        "    VSZ:      4.00 GiB (4194300 KiB)\n",
+    ] {
+        assert!(details.contains(line), "{line:?} in\n{details}");
+    }
 }
