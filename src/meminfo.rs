@@ -256,6 +256,20 @@ mod tests {
     }
 
     #[test]
+    fn counters_past_32_bits_are_read_whole() {
+        // A Pi 4 8 GB on 32-bit Raspberry Pi OS (the LPAE `-v7l` kernel): more memory than a
+        // 32-bit address holds in bytes, whatever the width of usize.
+        let pi = b"MemTotal:        7997584 kB\nMemFree:          948120 kB\nMemAvailable:    1199640 kB\n";
+        let s = parse_meminfo(pi).unwrap();
+        assert_eq!((s.total_kib, s.available_kib), (7_997_584, 1_199_640));
+        assert_eq!(format!("{:.3}", s.used_percent()), "85.000");
+        // Counts of kB past 2^32 (16 TiB).
+        let s = parse_meminfo(b"MemTotal: 17179869184 kB\nMemAvailable: 4294967296 kB\n").unwrap();
+        assert_eq!(s.used_kib(), 12_884_901_888);
+        assert_eq!(s.used_percent(), 75.0);
+    }
+
+    #[test]
     fn exactly_at_a_round_percentage_is_exact() {
         let s = parse_meminfo(b"MemTotal: 1000 kB\nMemAvailable: 200 kB\n").unwrap();
         assert_eq!(s.used_percent(), 80.0);

@@ -365,6 +365,31 @@ mod tests {
     }
 
     #[test]
+    fn start_times_uptimes_and_sizes_past_32_bits() {
+        // A 32-bit Pi up 600 days; a process started 500 days after boot is 4.32e9 ticks of
+        // 100 Hz into it, past u32::MAX, and has nearly 4 GiB of address space.
+        let stat = b"4242 (chromium) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 \
+                     4320000000 4294963200 349525";
+        assert_eq!(start_ticks(stat), Some(4_320_000_000));
+        assert_eq!(
+            running_time(stat, b"51840000.50 203450000.25\n", 100),
+            Ok(Duration::from_millis(8_640_000_500))
+        );
+        assert_eq!(
+            running_time(stat, b"51840000.50 0", 1000),
+            Ok(Duration::from_millis(51_840_000_500 - 4_320_000_000))
+        );
+        let s = parse_status(
+            b"State:\tS (sleeping)\nVmPeak:\t 5592400 kB\nVmSize:\t 4194300 kB\n\
+              VmHWM:\t 2796200 kB\nVmRSS:\t 1398100 kB\nVmSwap:\t4294967296 kB\nThreads:\t4294967296\n",
+        );
+        assert_eq!((s.vsz_kib, s.peak_rss_kib), (Ok(4_194_300), Ok(2_796_200)));
+        assert_eq!(s.rss_kib, Ok(1_398_100));
+        assert_eq!(s.swap_kib, Ok(4_294_967_296));
+        assert_eq!(s.threads, Ok(4_294_967_296));
+    }
+
+    #[test]
     fn ticks_convert_exactly_and_never_overflow() {
         assert_eq!(
             ticks_to_duration(12_345, 100),

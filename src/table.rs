@@ -48,8 +48,9 @@ pub fn render(table: &PsTable, out: &mut String) {
         commands += cells[COMMAND].len();
     }
     // Reserved up front: growing a string of megabytes by doubling copies it again and again.
-    let fixed_part: usize = widths.iter().take(COMMAND).sum::<usize>() + COMMAND + 1;
-    out.reserve(fixed_part * (table.row_count() + 1) + commands + COLUMNS[COMMAND].len());
+    if let Some(room) = room_for(&widths, table.row_count(), commands) {
+        out.reserve(room);
+    }
 
     push_line(out, COLUMNS, COLUMNS.map(str::len), &widths);
     for row in rows() {
@@ -62,6 +63,22 @@ pub fn render(table: &PsTable, out: &mut String) {
             odd.line_number, odd.text
         ));
     }
+}
+
+/// The bytes of the header and `rows` lines whose first ten cells are padded to `widths` and
+/// whose commands take `commands` bytes together: exact for an ASCII table. `None` when that is
+/// more than a usize holds, which the widths of a hostile ps's cells times its rows can be on a
+/// 32-bit machine; such a table is not reserved for.
+fn room_for(widths: &[usize; 11], rows: usize, commands: usize) -> Option<usize> {
+    // Ten cells and COMMAND, each of the ten followed by a space, and a newline.
+    let fixed_part = widths
+        .iter()
+        .take(COMMAND)
+        .try_fold(COMMAND + 1, |sum, &width| sum.checked_add(width))?;
+    fixed_part
+        .checked_mul(rows.checked_add(1)?)?
+        .checked_add(commands)?
+        .checked_add(COLUMNS[COMMAND].len())
 }
 
 fn push_line(out: &mut String, cells: [&str; 11], cell_widths: [usize; 11], widths: &[usize; 11]) {
@@ -128,6 +145,29 @@ root        1   0.0  0.1     27248   11880 ?     Ss   Jun24   0:50 /sbin/init sp
 bob         7   0.0  0.1       100   11880 ?     S    Jun24   0:00
 ";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn the_room_reserved_is_the_table_exactly_and_never_wraps() {
+        let output = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n\
+             root 1 0.0 0.1 27248 11880 ? Ss Jun24 0:50 /sbin/init splash\n\
+             pi 812 2.4 91.0 4194300 3535332 pts/0 Sl+ 10:00 160:37 chromium --type=renderer\n";
+        let table = ps::parse(output.as_bytes()).unwrap();
+        let mut out = String::new();
+        render(&table, &mut out);
+        let widths = [4, 3, 4, 4, 7, 7, 5, 4, 5, 6, 7];
+        let commands = "/sbin/init splash".len() + "chromium --type=renderer".len();
+        assert_eq!(room_for(&widths, 2, commands), Some(out.len()), "{out}");
+        // Widths and rows a 32-bit usize cannot multiply: no reservation rather than a wrapped
+        // one (or, in a debug build, a panic).
+        let wide = [usize::MAX / 4; 11];
+        assert_eq!(room_for(&wide, 3, 0), None);
+        assert_eq!(room_for(&[1; 11], usize::MAX, 0), None);
+        assert_eq!(
+            room_for(&[0; 11], usize::MAX / 11 - 2, 0),
+            Some((usize::MAX / 11 - 1) * 11 + 7)
+        );
+        assert_eq!(room_for(&[0; 11], 0, usize::MAX), None);
     }
 
     #[test]

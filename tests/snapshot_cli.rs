@@ -2,29 +2,9 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{FakeProc, corpus_dir, fake_program};
-
-fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Output {
-    let bin = tempfile::tempdir().unwrap();
-    common::program_without_env()
-        .arg("snapshot")
-        .arg("--proc-root")
-        .arg(fake.path())
-        .arg("--ps-bin")
-        .arg(fake_program(bin.path(), "ps", ps_body))
-        .arg("--top-bin")
-        .arg(fake_program(bin.path(), "top", top_body))
-        .args(extra)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap()
-}
-
-fn cat(file: &str) -> String {
-    format!("exec cat '{}'", corpus_dir().join(file).display())
-}
+use common::FakeProc;
+use common::daemon::cat;
+use common::snapshot;
 
 #[test]
 fn prints_header_summary_table_and_details() {

@@ -45,6 +45,34 @@ fn wide_fields_that_shift_columns_still_split() {
 }
 
 #[test]
+fn sizes_past_32_bits_are_read_whole_and_sort_right() {
+    // VSZ near 4 GiB, as on a 32-bit Pi, or the most a 64-bit address space holds in KiB, and
+    // RSS on either side of 2^32 KiB: a 32-bit usize would hold neither the larger RSS nor its
+    // order.
+    let t = parse(
+        format!(
+            "{HEADER}pi 10 0.0 0.0 4194300 4294967295 ? S 10:00 0:00 a\n\
+             pi 11 0.0 0.0 18014398509481983 4294967296 ? S 10:00 0:00 b\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
+    let rows: Vec<(Option<u32>, Option<u64>, &str)> = crate::table::sorted(&t)
+        .iter()
+        .map(|p| (p.row().pid(), p.row().rss_kib(), p.row().cell(VSZ)))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (Some(11), Some(4_294_967_296), "18014398509481983"),
+            (Some(10), Some(4_294_967_295), "4194300"),
+        ]
+    );
+    assert_eq!(crate::incident::biggest_by_rss(&t, 1, &[]), vec![11]);
+}
+
+#[test]
 fn percentages_always_get_one_decimal() {
     let r = one("root  1 109  0 1 1 ? R 10:00 1:00 burn");
     let r = first(&r);

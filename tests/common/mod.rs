@@ -7,7 +7,7 @@ pub mod episodes;
 pub mod hostile;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 /// Set where the suite runs under qemu-user (scripts/test-emulated.sh): binfmt_misc starts the
@@ -40,6 +40,14 @@ pub fn corpus_dir() -> PathBuf {
 
 pub fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(corpus_dir().join(name)).unwrap_or_else(|e| panic!("corpus file {name}: {e}"))
+}
+
+/// A file of `tests/fixtures/meminfo/` (see its README).
+pub fn meminfo_fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/meminfo")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Corpus files whose names start with `prefix`, sorted.
@@ -208,19 +216,26 @@ impl FakeProc {
     /// Rewrites meminfo in place with fixed-width figures, as the kernel's file changes under an
     /// open descriptor.
     pub fn set_meminfo(&self, total_kib: u64, available_kib: u64) {
-        use std::io::{Seek, Write};
         let text = format!(
             "MemTotal:       {total_kib:>12} kB\nMemFree:        {available_kib:>12} kB\nMemAvailable:   {available_kib:>12} kB\nBuffers:        {:>12} kB\n",
             0
         );
+        self.write_meminfo(text.as_bytes());
+    }
+
+    /// Rewrites meminfo in place with `text`, a whole file (a fixture, say). The daemon keeps
+    /// meminfo open, so the file must stay the same one; it is written over, not truncated first,
+    /// so a sample taken meanwhile never sees it empty, and then cut to its new length.
+    pub fn write_meminfo(&self, text: &[u8]) {
+        use std::io::Write;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
             .open(self.path().join("meminfo"))
             .unwrap();
-        f.seek(std::io::SeekFrom::Start(0)).unwrap();
-        f.write_all(text.as_bytes()).unwrap();
+        f.write_all(text).unwrap();
+        f.set_len(u64::try_from(text.len()).unwrap()).unwrap();
     }
 
     pub fn add(&self, p: &FakeProcess) {
@@ -291,6 +306,24 @@ impl memory_monitor::users::UserNames for FakeUsers {
             _ => None,
         }
     }
+}
+
+/// Runs `memory-monitor snapshot` on `fake` with fake ps and top running the given shell bodies,
+/// in a clean environment, in UTC.
+pub fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Output {
+    let bin = tempfile::tempdir().unwrap();
+    program_without_env()
+        .arg("snapshot")
+        .arg("--proc-root")
+        .arg(fake.path())
+        .arg("--ps-bin")
+        .arg(fake_program(bin.path(), "ps", ps_body))
+        .arg("--top-bin")
+        .arg(fake_program(bin.path(), "top", top_body))
+        .args(extra)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap()
 }
 
 /// Writes an executable script that prints `file` (and optionally fails or sleeps).
