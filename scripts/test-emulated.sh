@@ -16,7 +16,7 @@ case ${1:-} in
         gcc=aarch64-linux-gnu-gcc debian_arch=arm64 multiarch=aarch64-linux-gnu ;;
     armv7 | armhf | armv7-unknown-linux-gnueabihf)
         triple=armv7-unknown-linux-gnueabihf qemu=arm sysroot=/usr/arm-linux-gnueabihf
-        gcc=arm-linux-gnueabihf-gcc debian_arch=armhf multiarch=arm-linux-gnueabihf ;;
+        gcc=arm-linux-gnueabihf-gcc debian_arch='' multiarch='' ;;
     *) die "name a target: aarch64 or armv7" ;;
 esac
 shift
@@ -42,17 +42,21 @@ fi
 # The wall-clock test preloads libfaketime into the program, so it needs the target's build
 # of it. Fetched from the Debian mirror and unpacked under target/, rather than installed: a
 # foreign architecture in dpkg makes every apt-get update depend on that architecture's indexes.
-faketime_version=$(dpkg-query -W -f '${Version}' libfaketime 2>/dev/null) \
-    || die "libfaketime is missing: apt-get install faketime"
-faketime_dir=target/emulated/libfaketime-$faketime_version-$debian_arch
-if [ ! -e "$faketime_dir/usr/lib/$multiarch/faketime/libfaketime.so.1" ]; then
-    mirror=${MM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-    deb=libfaketime_${faketime_version#*:}_$debian_arch.deb
-    mkdir -p "$faketime_dir"
-    /usr/lib/apt/apt-helper download-file "$mirror/pool/main/f/faketime/$deb" "$faketime_dir/$deb" >&2
-    dpkg-deb -x "$faketime_dir/$deb" "$faketime_dir"
+# Not for armv7, where the test is ignored: this libfaketime cannot fake 32-bit glibc's
+# 64-bit time calls.
+if [ -n "$debian_arch" ]; then
+    faketime_version=$(dpkg-query -W -f '${Version}' libfaketime 2>/dev/null) \
+        || die "libfaketime is missing: apt-get install faketime"
+    faketime_dir=target/emulated/libfaketime-$faketime_version-$debian_arch
+    if [ ! -e "$faketime_dir/usr/lib/$multiarch/faketime/libfaketime.so.1" ]; then
+        mirror=${MM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+        deb=libfaketime_${faketime_version#*:}_$debian_arch.deb
+        mkdir -p "$faketime_dir"
+        /usr/lib/apt/apt-helper download-file "$mirror/pool/main/f/faketime/$deb" "$faketime_dir/$deb" >&2
+        dpkg-deb -x "$faketime_dir/$deb" "$faketime_dir"
+    fi
+    export MEMORY_MONITOR_TEST_LIBFAKETIME=$PWD/$faketime_dir/usr/lib/$multiarch/faketime/libfaketime.so.1
 fi
-export MEMORY_MONITOR_TEST_LIBFAKETIME=$PWD/$faketime_dir/usr/lib/$multiarch/faketime/libfaketime.so.1
 
 upper=$(printf '%s' "$triple" | tr 'a-z-' 'A-Z_')
 export "CARGO_TARGET_${upper}_LINKER=$gcc"

@@ -226,6 +226,11 @@ fn a_log_directory_deleted_while_running_is_created_again() {
     set_used(&fake, 95);
     let mut daemon = Launch::ordinary(&fake).start();
     daemon.wait_for_reports(1);
+    // details.log is written after incidents.log: deleted before it, the first report's
+    // details would land in the new directory too.
+    daemon.wait_for("the first report's details", |d| {
+        headers(&d.read("details.log")) == 1
+    });
     std::fs::remove_dir_all(&daemon.logs).unwrap();
     daemon.wait_for("the repeat in a new directory", |d| {
         d.read("incidents.log").contains("since first report")
