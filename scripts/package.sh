@@ -160,8 +160,14 @@ dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb.tmp" >/dev/null
 mv "$deb.tmp" "$deb"
 
 if [ "$lintian" = yes ]; then
+    # lintian advises against root, and needs no privilege to read a readable file
+    as_user=()
+    if [ "$(id -u)" -eq 0 ] && runuser -u nobody -- test -r "$deb" 2>/dev/null; then
+        as_user=(runuser -u nobody --)
+    fi
     # lintian prints tags on stdout, which is for the paths written
-    lintian --fail-on error,warning --display-info --tag-display-limit 0 "$deb" >&2 \
+    printf 'lintian %s:\n' "$deb" >&2
+    "${as_user[@]}" lintian --fail-on error,warning --display-info --tag-display-limit 0 "$deb" >&2 \
         || die "lintian found errors or warnings in $deb (above)"
 fi
 
