@@ -643,3 +643,25 @@ timing "the Debian package" "$t"
 
 rc=0; poweroff || rc=$?
 check "final poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
+
+# ================================================================ 12. the Debian package where systemd is not running
+# As in a chroot or an image being built: the maintainer scripts must still succeed, and
+# leave the service enabled for the next boot.
+t=$(now)
+if [ -n "$DEB" ]; then
+    unbooted() {  # unbooted NAME CMD : a shell command in the container's root, systemd not running
+        RC=0
+        systemd-nspawn --quiet -D "$WORK/root" --register=no --keep-unit --private-network \
+            env -i PATH="$CT_PATH" LANG=C.UTF-8 sh -c "$2" >"$WORK/$1.out" 2>&1 || RC=$?
+    }
+    unbooted nosd-install "test ! -d /run/systemd/system && dpkg -i $deb"
+    ran_ok nosd-install "no systemd: dpkg -i"
+    unbooted nosd-state 'test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service && id memory-monitor'
+    ran_ok nosd-state "no systemd: ... enabled the service for the next boot, created the user"
+    unbooted nosd-purge "dpkg --purge memory-monitor"
+    ran_ok nosd-purge "no systemd: dpkg --purge"
+    unbooted nosd-gone '! test -e /etc/systemd/system/multi-user.target.wants/memory-monitor.service &&
+        ! id memory-monitor 2>/dev/null && ! test -e /etc/default/memory-monitor'
+    ran_ok nosd-gone "no systemd: ... removed the link, the user and the settings"
+fi
+timing "the Debian package, no systemd" "$t"
