@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end test of install.sh, uninstall.sh, the release tarball, the .deb and
-# memory-monitor.service in a booted Debian 12 container (systemd-nspawn), on a host whose PID 1 need not
-# be systemd (no machined, no system bus).
+# memory-monitor.service in a booted Debian 12 container (systemd-nspawn), on a
+# host whose PID 1 need not be systemd (no machined, no system bus).
 #
 # Usage: sudo tests/system/nspawn-e2e.sh BINARY PROJECT_DIR [TARBALL [DEB]]
 #   BINARY       the memory-monitor binary to install (--binary)
