@@ -124,7 +124,8 @@ printf 'memory-monitor (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %
 # needing the target's libraries installed)
 depends='procps, passwd'
 libs=
-if readelf -lW "$binary" | grep -q 'Requesting program interpreter'; then
+# (not `readelf | grep -q`: with pipefail, grep leaving early can fail the pipeline)
+if [[ $(readelf -lW "$binary") == *'Requesting program interpreter'* ]]; then
     for lib in $(readelf -dW "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
         case $lib in
             libc.so.6) libs="$libs libc6:GLIBC" ;;
