@@ -56,6 +56,11 @@ if [ "$(id -u)" -ne 0 ]; then
     die "must be run as root, e.g.: sudo $0${binary:+ --binary $binary}"
 fi
 
+# the Debian package owns the same service, settings and user: one or the other
+if dpkg-query -W -f='${Status}' "$NAME" 2>/dev/null | grep -q ' installed$'; then
+    die "the Debian package $NAME is installed; use apt to upgrade or remove it (README.Debian in /usr/share/doc/$NAME)"
+fi
+
 script_dir=$(cd "$(dirname "$0")" && pwd)
 dist=$script_dir/dist
 for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate; do

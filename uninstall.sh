@@ -47,6 +47,11 @@ if [ "$(id -u)" -ne 0 ]; then
     die "must be run as root, e.g.: sudo $0"
 fi
 
+# the Debian package owns the same service, settings and user: one or the other
+if dpkg-query -W -f='${Status}' "$NAME" 2>/dev/null | grep -q ' installed$'; then
+    die "the Debian package $NAME is installed; use apt to remove it (README.Debian in /usr/share/doc/$NAME)"
+fi
+
 removed=()
 kept=()
 remove() {  # remove PATH... (files or directories), noting what was there

@@ -59,3 +59,53 @@ fn the_unit_runs_the_installed_binary_as_its_own_user() {
         );
     }
 }
+
+/// The .deb's man page (dist/deb/memory-monitor.8) is written by hand: it must name every
+/// option with its value, variable and default as `--help` has them.
+#[test]
+fn the_man_page_lists_every_option() {
+    let help = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
+        .arg("--help")
+        .env_clear()
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let man = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/dist/deb/memory-monitor.8"
+    ))
+    .unwrap();
+    let mut options = 0;
+    for line in help.lines() {
+        let (Some(env), Some(default)) =
+            (line.split("[env: ").nth(1), line.split("[default: ").nth(1))
+        else {
+            continue;
+        };
+        let mut words = line.split_whitespace();
+        let (option, value) = (words.next().unwrap(), words.next().unwrap());
+        let entry = format!(
+            "\\fB{}\\fR \\fI{}\\fR (\\fB{}\\fR, default {})",
+            option.replace('-', "\\-"),
+            value.trim_matches(['<', '>']),
+            env.split('=').next().unwrap(),
+            default.split(']').next().unwrap(),
+        );
+        assert!(
+            man.lines().any(|l| l == entry),
+            "the man page lacks: {entry}"
+        );
+        options += 1;
+    }
+    assert_eq!(options, 10, "{help}");
+}
+
+/// LICENSE, from which package.sh writes the .deb's copyright file, and Cargo.toml agree.
+#[test]
+fn the_license_is_mit_everywhere() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let license = std::fs::read_to_string(format!("{root}/LICENSE")).unwrap();
+    assert!(license.starts_with("MIT License\n"));
+    assert!(license.contains("\nCopyright (c) 2026 the memory-monitor developers\n"));
+    assert_eq!(env!("CARGO_PKG_LICENSE"), "MIT");
+}

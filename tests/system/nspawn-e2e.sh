@@ -1,11 +1,16 @@
 #!/bin/bash
-# End-to-end test of install.sh, uninstall.sh and memory-monitor.service in a
-# booted Debian 12 container (systemd-nspawn), on a host whose PID 1 need not
-# be systemd (no machined, no system bus).
+# End-to-end test of install.sh, uninstall.sh, the release tarball, the .deb and
+# memory-monitor.service in a booted Debian 12 container (systemd-nspawn), on a
+# host whose PID 1 need not be systemd (no machined, no system bus).
 #
-# Usage: sudo ./e2e-nspawn.sh BINARY PROJECT_DIR
+# Usage: sudo tests/system/nspawn-e2e.sh BINARY PROJECT_DIR [TARBALL [DEB]]
 #   BINARY       the memory-monitor binary to install (--binary)
 #   PROJECT_DIR  a checkout holding install.sh, uninstall.sh and dist/
+#   TARBALL      a release tarball from scripts/package.sh, for this machine: unpacked and
+#                installed with its own ./install.sh (without it, or if "", a copy of its
+#                layout is made from BINARY and PROJECT_DIR)
+#   DEB          the .deb from scripts/package.sh for this machine: installed, exercised,
+#                removed and purged with apt-get (skipped without it)
 # Environment:
 #   MM_E2E_CACHE=/var/cache/memory-monitor-ci  where the debootstrap root is cached
 #   MM_E2E_MIRROR=http://deb.debian.org/debian
@@ -17,14 +22,23 @@
 # shellcheck disable=SC2016
 set -eu
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0"; }
 case ${1:-} in -h|--help) usage; exit 0 ;; esac
-[ $# -eq 2 ] || { usage >&2; exit 2; }
+case $# in 2 | 3 | 4) ;; *) usage >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "e2e-nspawn.sh: must be run as root" >&2; exit 2; }
 
 BINARY=$(realpath "$1")
 PROJECT=$(realpath "$2")
+TARBALL=${3:+$(realpath "$3")}
+DEB=${4:+$(realpath "$4")}
 [ -x "$BINARY" ] || { echo "e2e-nspawn.sh: $BINARY is not an executable file" >&2; exit 2; }
+case ${TARBALL:-x.tar.gz} in *.tar.gz) ;; *) echo "e2e-nspawn.sh: $TARBALL is not a .tar.gz" >&2; exit 2 ;; esac
+if [ -n "$TARBALL" ] && [ ! -f "$TARBALL" ]; then echo "e2e-nspawn.sh: $TARBALL: no such file" >&2; exit 2; fi
+if [ -n "$DEB" ]; then
+    deb_arch=$(dpkg-deb -f "$DEB" Architecture) || { echo "e2e-nspawn.sh: $DEB is not a .deb" >&2; exit 2; }
+    [ "$deb_arch" = "$(dpkg --print-architecture)" ] \
+        || { echo "e2e-nspawn.sh: $DEB is for $deb_arch, the container is $(dpkg --print-architecture)" >&2; exit 2; }
+fi
 for f in install.sh uninstall.sh dist/memory-monitor.service; do
     [ -f "$PROJECT/$f" ] || { echo "e2e-nspawn.sh: $PROJECT/$f is missing" >&2; exit 2; }
 done
@@ -84,6 +98,9 @@ ct_run() {  # ct_run NAME CMD... ; sets RC
     in_ct "$@" >"$WORK/$name.out" 2>&1 || RC=$?
 }
 out() { cat "$WORK/$1.out"; }
+ran_ok() {  # ran_ok NAME LABEL : PASS if that ct_run succeeded, else FAIL showing its output
+    if [ "$RC" = 0 ]; then pass "$2"; else fail "$2 (rc $RC)"; show "$1"; fi
+}
 show() { sed 's/^/       | /' "$WORK/$1.out" | tail -n "${2:-25}"; }
 
 wait_for() {  # wait_for SECONDS CMD... : poll every 0.5 s
@@ -232,10 +249,42 @@ service_healthy() {  # active, enabled, no automatic restarts, right user and ca
         [ "$(ct_sh "grep -E '^Cap(Eff|Amb|Bnd):' /proc/$pid/status | cut -f2 | sort -u")" = 0000000000080004 ]
 }
 
+installed_files_ok() {  # installed_files_ok LABEL UNIT_FILE : user, settings, logs, logrotate, unit
+    local label=$1 unit=$2 options score
+    check "$label: system user: nologin shell, no home" ct_sh \
+        'e=$(getent passwd memory-monitor) && [ "$(echo "$e" | cut -d: -f3)" -lt 1000 ] &&
+         [ "$(echo "$e" | cut -d: -f7)" = /usr/sbin/nologin ] && [ ! -e "$(echo "$e" | cut -d: -f6)" ]'
+    options=$(in_ct memory-monitor --help | grep -c '\[env: MEMORY_MONITOR_')
+    check "$label: /etc/default/memory-monitor: all $options options, all commented out" ct_sh \
+        '[ "$(grep -c "^#MEMORY_MONITOR_[A-Z_]*=" /etc/default/memory-monitor)" = '"$options"' ] && ! grep -q "^[^#]*MEMORY_MONITOR_" /etc/default/memory-monitor'
+    check "$label: log dir 0750 memory-monitor" [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor)" = "memory-monitor 750" ]
+    ct_run logrotate-d logrotate -d /etc/logrotate.d/memory-monitor
+    check "$label: logrotate -d accepts /etc/logrotate.d/memory-monitor" sh -c "[ $RC = 0 ] && ! grep -qi '^error' '$WORK/logrotate-d.out'"
+
+    ct_run verify systemd-analyze verify "$unit"
+    if [ "$RC" = 0 ] && [ ! -s "$WORK/verify.out" ]; then pass "$label: systemd-analyze verify $unit prints nothing"
+    else fail "$label: systemd-analyze verify $unit (rc $RC)"; show verify; fi
+    ct_run security systemd-analyze security --offline=yes --no-pager "$unit"
+    score=$(score_of <"$WORK/security.out")
+    check "$label: $(in_ct systemd-analyze --version | head -n1 | cut -d' ' -f1-2): security --offline exposure ${score:-?} <= 1.5" le "${score:-99}" 1.5
+    grep '✗' "$WORK/security.out" | sed 's/  */ /g; s/^/       /'
+    ct_run security-online systemd-analyze security --no-pager memory-monitor.service
+    note "online (running manager) exposure: $(score_of <"$WORK/security-online.out")"
+}
+
+fast_settings() {  # report within seconds, every second, with details of many processes
+    ct_sh 'sed -i -e "s/^#MEMORY_MONITOR_THRESHOLD=.*/MEMORY_MONITOR_THRESHOLD=1/" \
+                  -e "s/^#MEMORY_MONITOR_SUSTAIN=.*/MEMORY_MONITOR_SUSTAIN=1s/" \
+                  -e "s/^#MEMORY_MONITOR_INTERVAL=.*/MEMORY_MONITOR_INTERVAL=1s/" \
+                  -e "s/^#MEMORY_MONITOR_REPEAT=.*/MEMORY_MONITOR_REPEAT=1s/" \
+                  -e "s/^#MEMORY_MONITOR_DETAILS=.*/MEMORY_MONITOR_DETAILS=50/" /etc/default/memory-monitor
+           systemctl restart memory-monitor'
+}
+
 other_listed() { logs_cat incidents | grep -Eq "^mmother +[0-9]+ .*sleep $1"; }
 cwd_shown() { logs_cat details | grep -Fq "$1"; }
-report_shows() {  # report_shows LABEL SLEEP_ARG ROOT_CWD : an incident with both proofs
-    local label=$1 arg=$2 cwd=$3
+report_shows() {  # report_shows LABEL SLEEP_ARG ROOT_CWD [EXE] : an incident with both proofs
+    local label=$1 arg=$2 cwd=$3 exe=${4:-/usr/local/bin/memory-monitor}
     if wait_for 40 other_listed "$arg"; then
         pass "$label: incidents.log lists user mmother's process (sleep $arg) by name"
     else
@@ -248,7 +297,7 @@ report_shows() {  # report_shows LABEL SLEEP_ARG ROOT_CWD : an incident with bot
         fail "$label: no incidents.log row for root's PID 1"
     fi
     # ps cuts the 14-character name to memory-+; the daemon restores it from /proc and passwd
-    if logs_cat incidents | grep -Eq '^memory-monitor +[0-9]+ .*/usr/local/bin/memory-monitor run'; then
+    if logs_cat incidents | grep -Eq "^memory-monitor +[0-9]+ .*$exe run"; then
         pass "$label: the daemon's own row shows its full user name memory-monitor"
     else
         fail "$label: the daemon's own row lacks the full user name"
@@ -280,8 +329,8 @@ t=$(now)
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "$CACHE/run.XXXXXX")
 if command -v shellcheck >/dev/null; then
-    check "shellcheck install.sh uninstall.sh e2e-nspawn.sh" \
-        shellcheck "$PROJECT/install.sh" "$PROJECT/uninstall.sh" "$0"
+    check "shellcheck install.sh uninstall.sh e2e-nspawn.sh, the .deb's maintainer scripts" \
+        shellcheck "$PROJECT/install.sh" "$PROJECT/uninstall.sh" "$0" "$PROJECT"/dist/deb/{postinst,prerm,postrm}
 else
     note "SKIP shellcheck: not installed"
 fi
@@ -299,6 +348,30 @@ if command -v systemd-analyze >/dev/null; then
         fail "host: systemd-analyze verify"; show host-verify
     fi
 fi
+if [ -n "$TARBALL" ]; then
+    top=$(basename "$TARBALL" .tar.gz)
+    tar --numeric-owner -tvzf "$TARBALL" >"$WORK/tarball.list"
+    # mode owner size date time name: one top directory, root's, 0755 for directories, the
+    # binary and the scripts, 0644 for the rest, one time for all
+    bad=$(awk -v top="$top/" '
+        index($6, top) != 1 { print "outside " top ": " $6; next }
+        $2 != "0/0" { print "owner " $2 ": " $6 }
+        { base = substr($6, length(top) + 1)
+          want = ($1 ~ /^d/ || base == "memory-monitor" || base ~ /\.sh$/) ? "rwxr-xr-x" : "rw-r--r--"
+          if (substr($1, 2) != want) print "mode " $1 ": " $6
+          times[$4 " " $5] = 1 }
+        END { n = 0; for (k in times) n++; if (n != 1) print n " different file times" }' "$WORK/tarball.list")
+    if [ -z "$bad" ]; then pass "tarball: all in $top/, root-owned, modes 0755/0644, one file time"
+    else fail "tarball layout"; printf '%s\n' "$bad" | sed 's/^/       | /'; fi
+    awk '{ print $6 }' "$WORK/tarball.list" >"$WORK/tarball.names"
+    check "tarball: entries in sorted order" sh -c "LC_ALL=C sort -c '$WORK/tarball.names'"
+    missing=
+    for f in memory-monitor install.sh uninstall.sh README.md LICENSE \
+        dist/memory-monitor.service dist/memory-monitor.default dist/memory-monitor.logrotate; do
+        grep -qx "$top/$f" "$WORK/tarball.names" || missing="$missing $f"
+    done
+    check "tarball: binary, scripts, dist/, README.md, LICENSE${missing:+ (missing:$missing)}" [ -z "$missing" ]
+fi
 timing "static checks" "$t"
 
 # ================================================================ 1. root file system, first boot
@@ -313,6 +386,8 @@ fi
 mkdir -p "$WORK/root/opt/mm-src" "$WORK/root/opt/mm-bin"
 tar -C "$PROJECT" --exclude=./target --exclude=./.git -cf - . | tar -C "$WORK/root/opt/mm-src" -xf -
 install -m 0755 "$BINARY" "$WORK/root/opt/mm-bin/memory-monitor"
+mkdir -p "$WORK/root/opt/mm-pkg"
+for f in "$TARBALL" "$DEB"; do [ -z "$f" ] || cp "$f" "$WORK/root/opt/mm-pkg/"; done
 if [ -n "$TOOLCHAIN" ]; then
     # The container has no network: the crates come vendored from the host's cargo cache.
     if (cd "$PROJECT" && cargo vendor --locked --offline --quiet "$WORK/root/opt/mm-vendor" \
@@ -359,35 +434,12 @@ timing "install.sh" "$t"
 sleep 3   # let a crash loop show up in NRestarts
 service_healthy "install"
 check "binary /usr/local/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a' /usr/local/bin/memory-monitor)" = "root 755" ]
-check "system user: nologin shell, no home" ct_sh \
-    'e=$(getent passwd memory-monitor) && [ "$(echo "$e" | cut -d: -f3)" -lt 1000 ] &&
-     [ "$(echo "$e" | cut -d: -f7)" = /usr/sbin/nologin ] && [ ! -e "$(echo "$e" | cut -d: -f6)" ]'
-options=$(in_ct memory-monitor --help | grep -c '\[env: MEMORY_MONITOR_')
-check "/etc/default/memory-monitor: all $options options, all commented out" ct_sh \
-    '[ "$(grep -c "^#MEMORY_MONITOR_[A-Z_]*=" /etc/default/memory-monitor)" = '"$options"' ] && ! grep -q "^[^#]*MEMORY_MONITOR_" /etc/default/memory-monitor'
-check "log dir 0750 memory-monitor" [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor)" = "memory-monitor 750" ]
-ct_run logrotate-d logrotate -d /etc/logrotate.d/memory-monitor
-check "logrotate -d accepts /etc/logrotate.d/memory-monitor" sh -c "[ $RC = 0 ] && ! grep -qi '^error' '$WORK/logrotate-d.out'"
-
-ct_run verify systemd-analyze verify /etc/systemd/system/memory-monitor.service
-if [ "$RC" = 0 ] && [ ! -s "$WORK/verify.out" ]; then pass "container: systemd-analyze verify prints nothing"
-else fail "container: systemd-analyze verify (rc $RC)"; show verify; fi
-ct_run security systemd-analyze security --offline=yes --no-pager /etc/systemd/system/memory-monitor.service
-score=$(score_of <"$WORK/security.out")
-check "container $(in_ct systemd-analyze --version | head -n1 | cut -d' ' -f1-2): security --offline exposure ${score:-?} <= 1.5" le "${score:-99}" 1.5
-grep '✗' "$WORK/security.out" | sed 's/  */ /g; s/^/       /'
-ct_run security-online systemd-analyze security --no-pager memory-monitor.service
-note "online (running manager) exposure: $(score_of <"$WORK/security-online.out")"
+installed_files_ok "install" /etc/systemd/system/memory-monitor.service
 
 # ================================================================ 4. an incident, as seen by the service
 t=$(now)
 start_probes 7777771 /root/mm-e2e-probe
-ct_sh 'sed -i -e "s/^#MEMORY_MONITOR_THRESHOLD=.*/MEMORY_MONITOR_THRESHOLD=1/" \
-              -e "s/^#MEMORY_MONITOR_SUSTAIN=.*/MEMORY_MONITOR_SUSTAIN=1s/" \
-              -e "s/^#MEMORY_MONITOR_INTERVAL=.*/MEMORY_MONITOR_INTERVAL=1s/" \
-              -e "s/^#MEMORY_MONITOR_REPEAT=.*/MEMORY_MONITOR_REPEAT=1s/" \
-              -e "s/^#MEMORY_MONITOR_DETAILS=.*/MEMORY_MONITOR_DETAILS=50/" /etc/default/memory-monitor
-       systemctl restart memory-monitor'
+fast_settings
 report_shows "threshold 1%" 7777771 /root/mm-e2e-probe
 check "incidents.log: new-log marker" ct_sh 'grep -q "^===== new log" /var/log/memory-monitor/incidents.log'
 check "incidents.log and details.log 0640 memory-monitor" [ "$(in_ct stat -c '%U %a' /var/log/memory-monitor/incidents.log /var/log/memory-monitor/details.log | sort -u)" = "memory-monitor 640" ]
@@ -472,20 +524,30 @@ ct_run purge-2 /opt/mm-src/uninstall.sh --purge
 check "uninstall.sh --purge again: no error" [ "$RC" = 0 ]
 timing "uninstall + purge" "$t"
 
-# ================================================================ 9. release tarball layout: binary next to install.sh
+# ================================================================ 9. release tarball: ./install.sh, no arguments
 t=$(now)
-ct_sh 'mkdir -p /opt/mm-release && cp -r /opt/mm-src/install.sh /opt/mm-src/uninstall.sh /opt/mm-src/dist /opt/mm-release/ &&
-       cp /opt/mm-bin/memory-monitor /opt/mm-release/memory-monitor'
-ct_run install-release sh -c 'cd /opt/mm-release && ./install.sh'
-if [ "$RC" = 0 ]; then pass "release layout: ./install.sh without --binary"; else fail "release layout install (rc $RC)"; show install-release; fi
-check "release layout: installed the binary next to the script" in_ct cmp -s /opt/mm-release/memory-monitor /usr/local/bin/memory-monitor
-check "release layout: fresh default settings" ct_sh '! grep -q "^MEMORY_MONITOR_" /etc/default/memory-monitor'
+if [ -n "$TARBALL" ]; then
+    what="release tarball"
+    rel=/opt/$(basename "$TARBALL" .tar.gz)
+    check "$what: unpacks into $rel" ct_sh "tar -C /opt -xzf /opt/mm-pkg/$(basename "$TARBALL") && test -x $rel/install.sh"
+else
+    what="release layout"   # the tarball's, made by hand
+    rel=/opt/mm-release
+    ct_sh "mkdir -p $rel && cp -r /opt/mm-src/install.sh /opt/mm-src/uninstall.sh /opt/mm-src/dist $rel/ &&
+           cp /opt/mm-bin/memory-monitor $rel/memory-monitor"
+fi
+ct_run install-release sh -c "cd $rel && ./install.sh"
+if [ "$RC" = 0 ] && grep -q "installed from the binary next to install.sh" "$WORK/install-release.out"; then
+    pass "$what: ./install.sh without arguments installs the binary next to it"
+else fail "$what: ./install.sh (rc $RC)"; show install-release; fi
+check "$what: /usr/local/bin/memory-monitor is that binary" in_ct cmp -s "$rel/memory-monitor" /usr/local/bin/memory-monitor
+check "$what: fresh default settings" ct_sh '! grep -q "^MEMORY_MONITOR_" /etc/default/memory-monitor'
 sleep 2
-check "release layout: service active, NRestarts=0" [ "$(in_ct systemctl is-active memory-monitor.service) $(svc NRestarts)" = "active 0" ]
-ct_run purge-3 /opt/mm-release/uninstall.sh --purge
-check "release layout: uninstall.sh --purge leaves nothing" ct_sh \
+service_healthy "$what"
+ct_run purge-3 "$rel/uninstall.sh" --purge
+check "$what: its uninstall.sh --purge leaves nothing" ct_sh \
     '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 && ! test -e /etc/systemd/system/memory-monitor.service'
-timing "release layout" "$t"
+timing "$what" "$t"
 
 # ================================================================ 10. from a source checkout: install.sh builds with cargo
 t=$(now)
@@ -505,5 +567,101 @@ else
 fi
 timing "install from source" "$t"
 
+# ================================================================ 11. the Debian package
+t=$(now)
+if [ -n "$DEB" ]; then
+    deb=/opt/mm-pkg/$(basename "$DEB")
+    ct_apt() { local name=$1; shift; ct_run "$name" env DEBIAN_FRONTEND=noninteractive "$@"; }
+    pkg_status() { in_ct dpkg-query -W -f='${Status}' memory-monitor 2>/dev/null || true; }
+    check "deb: nothing left by install.sh" ct_sh \
+        '! test -e /usr/local/bin/memory-monitor && ! test -e /etc/systemd/system/memory-monitor.service && ! id memory-monitor >/dev/null 2>&1'
+    ct_apt deb-install apt-get install -y "$deb"
+    ran_ok deb-install "deb: apt-get install $(basename "$DEB")"
+    sleep 3   # let a crash loop show up in NRestarts
+    service_healthy "deb"
+    check "deb: binary /usr/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a' /usr/bin/memory-monitor)" = "root 755" ]
+    installed_files_ok "deb" /lib/systemd/system/memory-monitor.service
+    check "deb: its unit is dist's with ExecStart=/usr/bin/memory-monitor, nothing else changed" \
+        [ "$(in_ct diff /opt/mm-src/dist/memory-monitor.service /lib/systemd/system/memory-monitor.service | grep '^[<>]')" \
+          = "$(printf '< ExecStart=/usr/local/bin/memory-monitor run\n> ExecStart=/usr/bin/memory-monitor run')" ]
+    check "deb: conffiles /etc/default/memory-monitor, /etc/logrotate.d/memory-monitor" ct_sh \
+        'dpkg-query -W -f="\${Conffiles}" memory-monitor | grep -q "^ /etc/default/memory-monitor " &&
+         dpkg-query -W -f="\${Conffiles}" memory-monitor | grep -q "^ /etc/logrotate.d/memory-monitor "'
+    ct_run deb-no-install-sh "$rel/install.sh"
+    check "deb: install.sh refuses while the package is installed" \
+        sh -c "[ $RC != 0 ] && grep -q 'Debian package memory-monitor is installed' '$WORK/deb-no-install-sh.out'"
+
+    start_probes 7777775 /root/mm-e2e-probe5
+    fast_settings
+    report_shows "deb" 7777775 /root/mm-e2e-probe5 /usr/bin/memory-monitor
+    old_pid=$(svc MainPID)
+    ct_apt deb-reinstall apt-get install -y --reinstall "$deb"
+    new_pid=$(svc MainPID)
+    check "deb: reinstall, as an upgrade, restarts the service (MainPID $old_pid -> $new_pid)" \
+        sh -c "[ $RC = 0 ] && [ '$new_pid' != '$old_pid' ] && [ '$new_pid' != 0 ]"
+    check "deb: ... which is active and kept the edited settings" ct_sh \
+        '[ "$(systemctl is-active memory-monitor.service)" = active ] && grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor'
+
+    ct_apt deb-remove apt-get remove -y memory-monitor
+    ran_ok deb-remove "deb: apt-get remove"
+    check "deb: ... stopped the service, no process left" ct_sh \
+        '[ "$(systemctl is-active memory-monitor.service)" != active ] && ! pgrep -u memory-monitor >/dev/null'
+    check "deb: ... removed the binary and the unit" ct_sh '! test -e /usr/bin/memory-monitor && ! test -e /lib/systemd/system/memory-monitor.service'
+    check "deb: ... kept the edited settings, the reports and the user" ct_sh \
+        'grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor && test -s /var/log/memory-monitor/incidents.log && id memory-monitor >/dev/null'
+    check "deb: ... package state: config-files" [ "$(pkg_status)" = "deinstall ok config-files" ]
+    ct_apt deb-install-2 apt-get install -y "$deb"
+    ran_ok deb-install-2 "deb: install after remove"
+    service_healthy "deb after remove and install"
+
+    ct_apt deb-purge apt-get purge -y memory-monitor
+    ran_ok deb-purge "deb: apt-get purge"
+    check "deb: ... removed settings, logrotate file, user, group and the service's links" ct_sh \
+        '! test -e /etc/default/memory-monitor && ! test -e /etc/logrotate.d/memory-monitor &&
+         ! getent passwd memory-monitor >/dev/null && ! getent group memory-monitor >/dev/null &&
+         ! test -e /etc/systemd/system/memory-monitor.service &&
+         ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
+    check "deb: ... kept the reports, readable by root only" ct_sh \
+        'test -s /var/log/memory-monitor/incidents.log && [ "$(stat -c "%U %a" /var/log/memory-monitor)" = "root 700" ]'
+    check "deb: ... said so and how to remove them" grep -q MEMORY_MONITOR_PURGE_LOGS=yes "$WORK/deb-purge.out"
+    check "deb: ... package state: not installed" sh -c "[ -z '$(pkg_status)' ] || [ '$(pkg_status)' = 'unknown ok not-installed' ]"
+    ct_apt deb-install-3 apt-get install -y "$deb"
+    ran_ok deb-install-3 "deb: install after purge"
+    sleep 2
+    check "deb: install after purge: service active, the kept reports back to the new user" ct_sh \
+        '[ "$(systemctl is-active memory-monitor.service)" = active ] &&
+         [ "$(stat -c "%U %a" /var/log/memory-monitor /var/log/memory-monitor/incidents.log | sort -u | tr "\n" " ")" = "memory-monitor 640 memory-monitor 750 " ]'
+    ct_apt deb-purge-logs MEMORY_MONITOR_PURGE_LOGS=yes apt-get purge -y memory-monitor
+    ran_ok deb-purge-logs "deb: MEMORY_MONITOR_PURGE_LOGS=yes apt-get purge"
+    check "deb: ... removed the reports too, nothing left" ct_sh \
+        '! test -e /var/log/memory-monitor && ! test -e /etc/default/memory-monitor && ! id memory-monitor >/dev/null 2>&1 &&
+         ! test -e /usr/bin/memory-monitor && ! dpkg-query -W -f="\${Status}" memory-monitor 2>/dev/null | grep -q installed'
+else
+    note "SKIP the Debian package: no DEB given"
+fi
+timing "the Debian package" "$t"
+
 rc=0; poweroff || rc=$?
 check "final poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
+
+# ================================================================ 12. the Debian package where systemd is not running
+# As in a chroot or an image being built: the maintainer scripts must still succeed, and
+# leave the service enabled for the next boot.
+t=$(now)
+if [ -n "$DEB" ]; then
+    unbooted() {  # unbooted NAME CMD : a shell command in the container's root, systemd not running
+        RC=0
+        systemd-nspawn --quiet -D "$WORK/root" --register=no --keep-unit --private-network \
+            env -i PATH="$CT_PATH" LANG=C.UTF-8 sh -c "$2" >"$WORK/$1.out" 2>&1 || RC=$?
+    }
+    unbooted nosd-install "test ! -d /run/systemd/system && dpkg -i $deb"
+    ran_ok nosd-install "no systemd: dpkg -i"
+    unbooted nosd-state 'test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service && id memory-monitor'
+    ran_ok nosd-state "no systemd: ... enabled the service for the next boot, created the user"
+    unbooted nosd-purge "dpkg --purge memory-monitor"
+    ran_ok nosd-purge "no systemd: dpkg --purge"
+    unbooted nosd-gone '! test -e /etc/systemd/system/multi-user.target.wants/memory-monitor.service &&
+        ! id memory-monitor 2>/dev/null && ! test -e /etc/default/memory-monitor'
+    ran_ok nosd-gone "no systemd: ... removed the link, the user and the settings"
+fi
+timing "the Debian package, no systemd" "$t"
