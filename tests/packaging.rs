@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::process::Command;
+
 /// `/etc/default/memory-monitor` lists every option the program reads from the environment,
 /// commented out, at the default the program really uses.
 #[test]
@@ -108,4 +110,26 @@ fn the_license_is_mit_everywhere() {
     assert!(license.starts_with("MIT License\n"));
     assert!(license.contains("\nCopyright (c) 2026 the memory-monitor developers\n"));
     assert_eq!(env!("CARGO_PKG_LICENSE"), "MIT");
+}
+
+/// Every "Rust 1.N" in the README is the minimum that Cargo.toml states and CI builds with.
+#[test]
+fn the_readme_states_the_minimum_rust() {
+    let msrv = env!("CARGO_PKG_RUST_VERSION");
+    assert!(!msrv.is_empty(), "Cargo.toml states no rust-version");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let stated: Vec<&str> = readme
+        .split("Rust ")
+        .skip(1)
+        .map(|after| {
+            let end = after
+                .find(|c: char| !c.is_ascii_digit() && c != '.')
+                .unwrap_or(after.len());
+            after[..end].trim_end_matches('.')
+        })
+        .filter(|version| version.starts_with("1."))
+        .collect();
+    assert!(!stated.is_empty(), "the README names no minimum Rust");
+    assert!(stated.iter().all(|v| *v == msrv), "{stated:?} vs {msrv}");
 }

@@ -623,7 +623,7 @@ if [ -n "$DEB" ]; then
          ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
     check "deb: ... kept the reports, readable by root only" ct_sh \
         'test -s /var/log/memory-monitor/incidents.log && [ "$(stat -c "%U %a" /var/log/memory-monitor)" = "root 700" ]'
-    check "deb: ... said so and how to remove them" grep -q MEMORY_MONITOR_PURGE_LOGS=yes "$WORK/deb-purge.out"
+    check "deb: ... said so and how to remove them" grep -q "sudo rm -r /var/log/memory-monitor" "$WORK/deb-purge.out"
     check "deb: ... package state: not installed" sh -c "[ -z '$(pkg_status)' ] || [ '$(pkg_status)' = 'unknown ok not-installed' ]"
     ct_apt deb-install-3 apt-get install -y "$deb"
     ran_ok deb-install-3 "deb: install after purge"
