@@ -2,17 +2,21 @@
 
 mod common;
 
-use std::process::Command;
+/// `--help` as the program prints it with no environment: every default its own.
+fn help_without_env() -> String {
+    let out = common::program_without_env()
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
 
 /// `/etc/default/memory-monitor` lists every option the program reads from the environment,
 /// commented out, at the default the program really uses.
 #[test]
 fn the_default_file_matches_the_options() {
-    let help = common::program_without_env()
-        .arg("--help")
-        .output()
-        .unwrap();
-    let help = String::from_utf8(help.stdout).unwrap();
+    let help = help_without_env();
     let mut from_help: Vec<String> = help
         .lines()
         .filter_map(|line| {
@@ -66,12 +70,7 @@ fn the_unit_runs_the_installed_binary_as_its_own_user() {
 /// option with its value, variable and default as `--help` has them.
 #[test]
 fn the_man_page_lists_every_option() {
-    let help = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
-        .arg("--help")
-        .env_clear()
-        .output()
-        .unwrap();
-    let help = String::from_utf8(help.stdout).unwrap();
+    let help = help_without_env();
     let man = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/dist/deb/memory-monitor.8"
