@@ -41,13 +41,16 @@ while [ $# -gt 0 ]; do
 done
 [ ${#targets[@]} -gt 0 ] || targets=(aarch64 armv7)
 
-# target triple, Debian's cross gcc, and the package that has it
+# target triple, Debian's cross gcc, its C library (the gcc only recommends it), and the
+# packages that have them
 resolve() {
     case $1 in
         aarch64 | arm64 | aarch64-unknown-linux-gnu)
-            echo "aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu" ;;
+            echo "aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc /usr/aarch64-linux-gnu/lib/crt1.o" \
+                "gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
         armv7 | armhf | armv7-unknown-linux-gnueabihf)
-            echo "armv7-unknown-linux-gnueabihf arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf" ;;
+            echo "armv7-unknown-linux-gnueabihf arm-linux-gnueabihf-gcc /usr/arm-linux-gnueabihf/lib/crt1.o" \
+                "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross" ;;
         arm | armv6 | arm-unknown-linux-gnueabihf)
             die "ARMv6 (Pi 1, Pi Zero) cannot be built with Debian's cross toolchain, which is ARMv7-only; see --help" ;;
         *) die "unknown target '$1' (see --help)" ;;
@@ -59,15 +62,16 @@ for t in "${targets[@]}"; do resolved+=("$(resolve "$t")"); done
 
 missing=()
 for r in "${resolved[@]}"; do
-    read -r _ gcc package <<<"$r"
-    command -v "$gcc" >/dev/null 2>&1 || missing+=("$package")
+    read -r _ gcc crt gcc_package libc_package <<<"$r"
+    command -v "$gcc" >/dev/null 2>&1 || missing+=("$gcc_package")
+    [ -e "$crt" ] || missing+=("$libc_package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$install_deps" = yes ]; then
         as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
         as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
     else
-        die "missing cross compiler: apt-get install ${missing[*]} (or run with --install-deps)"
+        die "missing cross compiler or its C library: apt-get install ${missing[*]} (or run with --install-deps)"
     fi
 fi
 

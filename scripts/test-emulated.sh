@@ -23,7 +23,7 @@ shift
 
 command -v "qemu-$qemu-static" >/dev/null 2>&1 || die "qemu-$qemu-static is missing: apt-get install qemu-user-static"
 command -v "$gcc" >/dev/null 2>&1 || die "$gcc is missing: scripts/build-pi.sh --install-deps $triple"
-[ -d "$sysroot/lib" ] || die "$sysroot/lib is missing: apt-get install $(basename "$sysroot" | sed 's/-linux-.*//;s/aarch64/libc6-dev-arm64-cross/;s/^arm$/libc6-dev-armhf-cross/')"
+[ -e "$sysroot/lib/crt1.o" ] || die "the target's C library is missing: scripts/build-pi.sh --install-deps $triple"
 
 # binfmt_misc: mounted and qemu registered, so that an ARM binary started by a test runs too.
 binfmt=/proc/sys/fs/binfmt_misc
