@@ -11,7 +11,8 @@ Packs BINARY, built for the Rust target TARGET, into OUTDIR (default target/dist
 prints the path of each file written:
   memory-monitor-VERSION-TARGET.tar.gz  one directory of that name: the binary,
                                         install.sh, uninstall.sh, dist/, README.md,
-                                        LICENSE; unpack it and run: sudo ./install.sh
+                                        LICENSE, THIRD-PARTY-LICENSES; unpack it and
+                                        run: sudo ./install.sh
   memory-monitor_VERSION-1_ARCH.deb     the package: sudo apt install ./FILE.deb
 VERSION is Cargo.toml's. ARCH follows from TARGET: x86_64-* amd64, aarch64-* arm64,
 armv7-*eabihf armhf. Both files are reproducible: owned by root, in sorted order, every
@@ -80,6 +81,9 @@ mkdir -p "$tree/dist"
 install -m 0755 "$binary" "$tree/memory-monitor"
 install -m 0755 "$root/install.sh" "$root/uninstall.sh" "$tree/"
 install -m 0644 "$root/README.md" "$root/LICENSE" "$tree/"
+# the crates compiled in, whose licences ask for their notices to travel with the binary
+"$root/scripts/third-party-licenses.sh" "$target" >"$work/THIRD-PARTY-LICENSES"
+install -m 0644 "$work/THIRD-PARTY-LICENSES" "$tree/"
 # what install.sh installs; dist/deb/ is for the .deb only
 install -m 0644 "$root/dist/memory-monitor.service" "$root/dist/memory-monitor.default" \
     "$root/dist/memory-monitor.logrotate" "$tree/dist/"
@@ -105,11 +109,15 @@ install -m 0644 "$root/dist/memory-monitor.default" "$pkg/etc/default/memory-mon
 install -m 0644 "$root/dist/memory-monitor.logrotate" "$pkg/etc/logrotate.d/memory-monitor"
 install -m 0644 "$root/dist/deb/README.Debian" "$doc/"
 gzip -9n <"$root/dist/deb/memory-monitor.8" >"$pkg/usr/share/man/man8/memory-monitor.8.gz"
+gzip -9n <"$work/THIRD-PARTY-LICENSES" >"$doc/THIRD-PARTY-LICENSES.gz"
 
 # machine-readable (DEP-5), made from LICENSE so that the two cannot differ
 {
     printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n'
-    printf 'Upstream-Name: memory-monitor\n\nFiles: *\nCopyright: %s\nLicense: MIT\n\nLicense: MIT\n' \
+    printf 'Upstream-Name: memory-monitor\n'
+    printf 'Comment: The program is built with Rust crates, used under the MIT licence; their\n'
+    printf ' notices and licence texts are in /usr/share/doc/memory-monitor/THIRD-PARTY-LICENSES.gz.\n'
+    printf '\nFiles: *\nCopyright: %s\nLicense: MIT\n\nLicense: MIT\n' \
         "$(sed -n 's/^Copyright (c) //p' "$root/LICENSE")"
     sed -n '/^Permission/,$p' "$root/LICENSE" | sed 's/^$/./; s/^/ /'
 } >"$doc/copyright"

@@ -366,11 +366,11 @@ if [ -n "$TARBALL" ]; then
     awk '{ print $6 }' "$WORK/tarball.list" >"$WORK/tarball.names"
     check "tarball: entries in sorted order" sh -c "LC_ALL=C sort -c '$WORK/tarball.names'"
     missing=
-    for f in memory-monitor install.sh uninstall.sh README.md LICENSE \
+    for f in memory-monitor install.sh uninstall.sh README.md LICENSE THIRD-PARTY-LICENSES \
         dist/memory-monitor.service dist/memory-monitor.default dist/memory-monitor.logrotate; do
         grep -qx "$top/$f" "$WORK/tarball.names" || missing="$missing $f"
     done
-    check "tarball: binary, scripts, dist/, README.md, LICENSE${missing:+ (missing:$missing)}" [ -z "$missing" ]
+    check "tarball: binary, scripts, dist/, README.md, LICENSE, THIRD-PARTY-LICENSES${missing:+ (missing:$missing)}" [ -z "$missing" ]
 fi
 timing "static checks" "$t"
 
