@@ -83,16 +83,8 @@ pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
     if let Ok(table) = &mut ps {
         users::expand_cut_names(table, &sources.proc_root, sources.users);
     }
-    let source = ProcSource {
-        proc_root: &sources.proc_root,
-        users: sources.users,
-        clock_ticks: sources.clock_ticks,
-    };
     let details = match &ps {
-        Ok(table) => biggest_by_rss(table, sources.details, &own_pids)
-            .into_iter()
-            .map(|pid| source.read(pid))
-            .collect(),
+        Ok(table) => details_of(table, sources.details, &own_pids, sources),
         Err(_) => Vec::new(),
     };
     Incident {
@@ -101,6 +93,15 @@ pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
         details,
         notes,
     }
+}
+
+/// The `/proc` details of the `n` processes with the most RSS, leaving out `skip`.
+pub fn details_of(table: &PsTable, n: usize, skip: &[u32], sources: &Sources) -> Vec<ProcDetails> {
+    let source = ProcSource::new(&sources.proc_root, sources.users, sources.clock_ticks);
+    biggest_by_rss(table, n, skip)
+        .into_iter()
+        .map(|pid| source.read(pid))
+        .collect()
 }
 
 /// PIDs of the `n` processes with the most RSS (ties: lowest PID first), leaving out `skip`.

@@ -1,6 +1,7 @@
 //! Details of one process from `<proc-root>/PID/{status,stat,cmdline,comm,cwd}`. Every value is
 //! read on its own, so one that cannot be read says why instead of hiding the others.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -97,13 +98,24 @@ pub struct ProcDetails {
 
 /// Where to read, and the few facts about the machine the readings need.
 pub struct ProcSource<'a> {
-    pub proc_root: &'a Path,
-    pub users: &'a dyn UserNames,
+    proc_root: &'a Path,
+    users: &'a dyn UserNames,
     /// Clock ticks per second, the unit of `stat`'s start time.
-    pub clock_ticks: u64,
+    clock_ticks: u64,
+    /// `/proc/uptime`, read once for all the processes of one report.
+    uptime: OnceCell<Result<Vec<u8>, Unavailable>>,
 }
 
-impl ProcSource<'_> {
+impl<'a> ProcSource<'a> {
+    pub fn new(proc_root: &'a Path, users: &'a dyn UserNames, clock_ticks: u64) -> ProcSource<'a> {
+        ProcSource {
+            proc_root,
+            users,
+            clock_ticks,
+            uptime: OnceCell::new(),
+        }
+    }
+
     pub fn read(&self, pid: u32) -> ProcDetails {
         let dir = self.proc_root.join(pid.to_string());
         let status = match read_proc_file(&dir.join("status")) {
@@ -158,9 +170,14 @@ impl ProcSource<'_> {
 
     fn running_for(&self, dir: &Path) -> Value<Duration> {
         let stat = read_proc_file(&dir.join("stat")).map_err(|e| Unavailable::from_io(&e))?;
-        let uptime =
-            read_proc_file(&self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))?;
-        running_time(&stat, &uptime, self.clock_ticks)
+        let uptime = self
+            .uptime
+            .get_or_init(|| {
+                read_proc_file(&self.proc_root.join("uptime")).map_err(|e| Unavailable::from_io(&e))
+            })
+            .as_ref()
+            .map_err(Unavailable::clone)?;
+        running_time(&stat, uptime, self.clock_ticks)
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
@@ -416,11 +433,7 @@ mod tests {
     #[test]
     fn a_missing_process_is_ended_everywhere() {
         let dir = tempfile::tempdir().unwrap();
-        let source = ProcSource {
-            proc_root: dir.path(),
-            users: &NoUsers,
-            clock_ticks: 100,
-        };
+        let source = ProcSource::new(dir.path(), &NoUsers, 100);
         let d = source.read(12345);
         assert_eq!(d.name, Err(Unavailable::Ended));
         assert_eq!(d.cwd, Err(Unavailable::Ended));
@@ -441,21 +454,30 @@ mod tests {
         )
         .unwrap();
         std::fs::write(p.join("comm"), b"\r a\\b\nc\n").unwrap();
-        let source = ProcSource {
-            proc_root: dir.path(),
-            users: &NoUsers,
-            clock_ticks: 100,
-        };
+        let source = ProcSource::new(dir.path(), &NoUsers, 100);
         assert_eq!(source.read(42).name, Ok("\\x0d a\\b\\x0ac".into()));
     }
 
     #[test]
+    fn uptime_is_read_once_for_all_the_processes_of_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        for pid in ["1", "2"] {
+            std::fs::create_dir(dir.path().join(pid)).unwrap();
+            let stat = format!("{pid} (x) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1000 0 0");
+            std::fs::write(dir.path().join(pid).join("stat"), stat).unwrap();
+        }
+        std::fs::write(dir.path().join("uptime"), "30.00 0\n").unwrap();
+        let source = ProcSource::new(dir.path(), &NoUsers, 100);
+        assert_eq!(source.read(1).running_for, Ok(Duration::from_secs(20)));
+        std::fs::write(dir.path().join("uptime"), "90.00 0\n").unwrap();
+        assert_eq!(source.read(2).running_for, Ok(Duration::from_secs(20)));
+        let next_report = ProcSource::new(dir.path(), &NoUsers, 100);
+        assert_eq!(next_report.read(2).running_for, Ok(Duration::from_secs(80)));
+    }
+
+    #[test]
     fn the_real_init_process_reads() {
-        let source = ProcSource {
-            proc_root: Path::new("/proc"),
-            users: &NoUsers,
-            clock_ticks: system_clock_ticks(),
-        };
+        let source = ProcSource::new(Path::new("/proc"), &NoUsers, system_clock_ticks());
         let d = source.read(std::process::id());
         assert!(
             d.name.is_ok() && d.command.is_ok() && d.rss_kib.is_ok() && d.cwd.is_ok(),

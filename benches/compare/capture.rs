@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
 use memory_monitor::incident::{self, Sources};
-use memory_monitor::procinfo::ProcSource;
 use memory_monitor::report::{self, Occasion};
 
 use crate::measure::{median, ms, process_count, run_measured, start_daemon, status_kib};
@@ -135,16 +134,8 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
     let parsed_and_rendered = thread_cpu() - start;
     assert!(incident.ps.is_ok(), "ps output parsed");
 
-    let source = ProcSource {
-        proc_root: &no_details.proc_root,
-        users: no_details.users,
-        clock_ticks: no_details.clock_ticks,
-    };
     if let Ok(table) = &incident.ps {
-        incident.details = incident::biggest_by_rss(table, 5, &[])
-            .into_iter()
-            .map(|pid| source.read(pid))
-            .collect();
+        incident.details = incident::details_of(table, 5, &[], &no_details);
     }
     let start = thread_cpu();
     let mut details = String::new();
