@@ -55,7 +55,7 @@ impl std::error::Error for TopError {}
 
 /// The most summary lines kept: five, plus one per CPU when top shows each (its `1` toggle).
 /// Anything longer is not a summary, and must not cost memory in proportion to its length.
-pub(crate) const MAX_SUMMARY_LINES: usize = 1024;
+pub const MAX_SUMMARY_LINES: usize = 1024;
 
 /// How every frame of top's batch output begins.
 pub(crate) const FRAME_START: &[u8] = b"top - ";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{corpus_dir, fake_program};
 use memory_monitor::capture::{Captured, Cut, Tools, run_ps_and_top};
-use memory_monitor::top::parse;
+use memory_monitor::top::{MAX_SUMMARY_LINES, parse};
 use memory_monitor::top_lines::TopLines;
 use proptest::prelude::*;
 
@@ -23,6 +23,10 @@ fn kept(pieces: &[&[u8]], cut: bool) -> Vec<u8> {
     } else {
         lines.finish()
     }
+}
+
+fn in_chunks(output: &[u8], size: usize) -> Vec<&[u8]> {
+    output.chunks(size).collect()
 }
 
 /// What parse was given of an output cut short: its whole lines.
@@ -233,4 +237,147 @@ fn an_endless_top_is_still_cut_at_the_limit_counting_every_byte() {
     let top = run_ps_and_top(&tools, None).unwrap().top.unwrap();
     assert_eq!(top.cut, Some(Cut { limit: 14 }));
     assert_eq!(top.bytes, b"top - 1\n");
+}
+
+// Hand-made outputs: the edges of each rule.
+
+fn same_as_whole(output: &[u8]) {
+    for chunk in [1, 2, 3, 5, 6, 7, 4096, output.len().max(1)] {
+        let streamed = kept(&in_chunks(output, chunk), false);
+        assert_eq!(
+            parse(&streamed),
+            parse(output),
+            "chunk {chunk}: {:?} kept {:?}",
+            String::from_utf8_lossy(output),
+            String::from_utf8_lossy(&streamed)
+        );
+        for at in 0..=output.len().min(200) {
+            let cut = &output[..at];
+            assert_eq!(
+                parse(&kept(&in_chunks(cut, chunk), true)),
+                parse(whole_lines(cut)),
+                "chunk {chunk}, cut at {at}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_last_summary_is_kept() {
+    let output = b"top - 1\n%Cpu(s): 1.0 us, 0.0 sy, 0.0 ni, 99.0 id\n\n  PID USER\n    1 root\n\
+                   top - 2\n%Cpu(s): 50.0 us, 0.0 sy, 0.0 ni, 50.0 id\nMiB Mem : 1.0 total\n\n  PID USER\n    1 root\n";
+    assert_eq!(
+        kept(&[output], false),
+        b"top - 2\n%Cpu(s): 50.0 us, 0.0 sy, 0.0 ni, 50.0 id\nMiB Mem : 1.0 total\n"
+    );
+    same_as_whole(output);
+}
+
+#[test]
+fn before_a_frame_only_the_first_non_blank_line_is_kept() {
+    assert_eq!(
+        kept(&in_chunks(b"\n \r\t\nMem: 1K\nCPU: 0%\n", 1), false),
+        b"Mem: 1K\n"
+    );
+    assert_eq!(kept(&in_chunks(b"\n\n \n", 1), false), b"");
+    assert_eq!(kept(&in_chunks(b"", 1), false), b"");
+    for output in [
+        &b"\n \r\t\nMem: 1K\nCPU: 0%\n"[..],
+        b"\n\n \n",
+        b"",
+        b"\x00\nx",
+        b"garbage\ntop - 1\nTasks: 1\n",
+        b"top -\ntop  - 1\n\ttop - 2\nxtop - 3\n",
+    ] {
+        same_as_whole(output);
+    }
+}
+
+#[test]
+fn the_summary_ends_as_parse_decides() {
+    for output in [
+        &b"top - 1\nTasks: 1\n  PID USER\nTasks: 2\n"[..],
+        b"top - 1\nTasks: 1\n  PID\nTasks: 2\n",
+        b"top - 1\nTasks: 1\n  PID \r\nTasks: 2\n",
+        b"top - 1\nTasks: 1\nPID x\r\nTasks: 2\n",
+        b"top - 1\nTasks: 1\n \t\r\nTasks: 2\n",
+        b"top - 1\r\nTasks: 1\r\n\r\n",
+        b"top - 1\nTasks: 1",
+        b"top - 1",
+        b"top - ",
+        b"top - 1\ntop - 2\ntop - 3\n  PID\ntop - 4 \x00\xff\x1b[2J\n\n",
+        b"top - 1\n%Cpu(s): 1.0 us, 0.0 sy, 0.0 ni, 99.0 id\nx top - 2\n",
+    ] {
+        same_as_whole(output);
+    }
+}
+
+#[test]
+fn a_summary_longer_than_parse_reads_is_cut_as_parse_cuts_it() {
+    let mut output = b"top - 1\n".to_vec();
+    for i in 0..MAX_SUMMARY_LINES + 10 {
+        output.extend_from_slice(format!("Line {i}\n").as_bytes());
+    }
+    let whole = parse(&output).unwrap();
+    assert_eq!(whole.lines.len(), MAX_SUMMARY_LINES);
+    let kept_lines = kept(&in_chunks(&output, 7), false);
+    assert_eq!(
+        kept_lines.split(|&b| b == b'\n').count(),
+        MAX_SUMMARY_LINES + 1
+    );
+    assert_eq!(parse(&kept_lines), Ok(whole));
+    output.extend_from_slice(b"top - 2\nTasks: 1\n");
+    assert_eq!(kept(&in_chunks(&output, 7), false), b"top - 2\nTasks: 1\n");
+}
+
+#[test]
+fn two_frames_of_ten_thousand_tasks_keep_under_4_kib() {
+    let mut output = Vec::new();
+    for frame in 0..2 {
+        output.extend_from_slice(
+            format!(
+                "top - 10:00:0{frame} up 1 day,  1 user,  load average: 9.00, 9.00, 9.00\n\
+                 Tasks: 10000 total,   1 running, 9999 sleeping,   0 stopped,   0 zombie\n\
+                 %Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st\n\
+                 MiB Mem :  15950.0 total,    100.0 free,  15000.0 used,    850.0 buff/cache\n\
+                 MiB Swap:      0.0 total,      0.0 free,      0.0 used.    200.0 avail Mem\n\
+                 \n    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"
+            )
+            .as_bytes(),
+        );
+        for pid in 0..10_000 {
+            output.extend_from_slice(
+                format!("{pid:>7} root      20   0  171244  12345   8888 S   0.0   0.1   0:01.23 some-daemon --with args\n")
+                    .as_bytes(),
+            );
+        }
+    }
+    assert!(output.len() > 1 << 20, "{}", output.len());
+    let mut lines = TopLines::default();
+    let mut most = 0;
+    for piece in output.chunks(64 * 1024) {
+        lines.push(piece);
+        most = most.max(lines.held());
+    }
+    assert!(most < 4096, "held {most} bytes");
+    let kept = lines.finish();
+    assert!(kept.len() < 4096);
+    assert_eq!(parse(&kept), parse(&output));
+    assert!(parse(&kept).unwrap().lines[0].starts_with("top - 10:00:01"));
+}
+
+#[test]
+fn millions_of_lines_and_long_lines_cost_no_more_than_their_use() {
+    // Skipped lines hold nothing, however long: a task row of megabytes costs no memory.
+    let mut lines = TopLines::default();
+    lines.push(b"top - 1\nTasks: 1\n\n");
+    for _ in 0..2_000_000 {
+        lines.push(b"    1 root\n");
+    }
+    lines.push(b"x");
+    for _ in 0..1000 {
+        lines.push(&[b'y'; 16 * 1024]);
+    }
+    assert!(lines.held() < 4096, "{}", lines.held());
+    assert_eq!(lines.finish(), b"top - 1\nTasks: 1\n");
 }
