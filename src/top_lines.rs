@@ -3,8 +3,8 @@
 //! task in every frame, thousands of them on the machines that have incidents, and none of them
 //! is ever used; holding them all would cost memory exactly when it is short.
 //!
-//! The rules below mirror `top::parse` and must stay in step with it: tests/top_lines.rs feeds both the
-//! whole output and what is kept here, and require the same result.
+//! The rules below mirror `top::parse` and must stay in step with it: tests/top_lines.rs gives
+//! parse both the whole output and what is kept here, and requires the same result.
 
 use crate::escape::trim_trailing_blanks;
 use crate::top::{self, FRAME_START, MAX_SUMMARY_LINES};
