@@ -101,6 +101,29 @@ const STDERR_KEPT: usize = 4096;
 pub const PS_ARGS: [&str; 2] = ["auxww", "--sort=-%mem"];
 pub const TOP_ARGS: [&str; 5] = ["-b", "-n", "2", "-d", "0.5"];
 
+/// The whole environment ps and top run with; none of ours is passed on. procps reads
+/// variables that change what it prints: `PS_PERSONALITY` or `CMD_ENV` set to `aix` renames
+/// ps's columns, `PROCPS_USERLEN` changes their widths, and `COLUMNS` cuts top's summary lines
+/// short. A daemon started from a shell, or a machine-wide /etc/environment, must not turn an
+/// incident into "not ps aux output".
+///
+/// - `LC_ALL=C`: the numbers and dates the parsers read.
+/// - `HOME` that does not exist: a user's toprc could hide the summary or change its units;
+///   batch output should be top's defaults (a site-wide /etc/topdefaultrc still applies).
+/// - `TZ`, when we have one: top's clock then reads as the report's header does.
+/// - `PATH`, ours: ps and top run nothing, but a wrapper script given as `--ps-bin` may.
+pub fn program_env() -> Vec<(&'static str, OsString)> {
+    let mut env = vec![
+        ("LC_ALL", OsString::from("C")),
+        ("HOME", OsString::from("/nonexistent")),
+        ("PATH", search_path()),
+    ];
+    if let Some(tz) = std::env::var_os("TZ") {
+        env.push(("TZ", tz));
+    }
+    env
+}
+
 /// What one program printed on stdout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Captured {

@@ -129,3 +129,90 @@ fn an_odd_top_only_makes_the_cpu_unknown() {
         );
     }
 }
+
+/// procps reads variables that change its output (`PS_PERSONALITY=aix` renames ps's columns,
+/// `COLUMNS` cuts top's summary lines); ps and top get an environment of our making instead.
+#[test]
+fn ps_and_top_see_only_the_environment_memory_monitor_gives_them() {
+    let fake = FakeProc::new();
+    let bin = tempfile::tempdir().unwrap();
+    let seen = |name: &str| bin.path().join(format!("{name}.env"));
+    let ps = common::fake_program(
+        bin.path(),
+        "ps",
+        &format!(
+            "env > '{}'\n{}",
+            seen("ps").display(),
+            cat("psaux_jc-centos77_1.txt")
+        ),
+    );
+    let top = common::fake_program(
+        bin.path(),
+        "top",
+        &format!(
+            "env > '{}'\n{}",
+            seen("top").display(),
+            cat("top_jc-ubuntu2010_1.txt")
+        ),
+    );
+    let out = common::program_without_env()
+        .args(["snapshot", "--details", "0", "--proc-root"])
+        .arg(fake.path())
+        .arg("--ps-bin")
+        .arg(&ps)
+        .arg("--top-bin")
+        .arg(&top)
+        .env("TZ", "Europe/Paris")
+        .env("PATH", "/usr/bin:/bin")
+        .env("PS_PERSONALITY", "aix")
+        .env("CMD_ENV", "aix")
+        .env("PROCPS_USERLEN", "3")
+        .env("COLUMNS", "30")
+        .env("LANG", "de_DE.UTF-8")
+        .env("LC_NUMERIC", "de_DE.UTF-8")
+        .env("HOME", "/root")
+        .env("XDG_CONFIG_HOME", "/root/.config")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for program in ["ps", "top"] {
+        let env = std::fs::read_to_string(seen(program)).unwrap();
+        let mut vars: Vec<&str> = env
+            .lines()
+            // The shell running the fake program adds PWD.
+            .filter(|v| !v.starts_with("PWD="))
+            .collect();
+        vars.sort_unstable();
+        assert_eq!(
+            vars,
+            [
+                "HOME=/nonexistent",
+                "LC_ALL=C",
+                "PATH=/usr/bin:/bin",
+                "TZ=Europe/Paris"
+            ],
+            "{program}"
+        );
+    }
+}
+
+/// The real procps, given the variables that used to break a report.
+#[test]
+fn a_hostile_environment_does_not_change_the_real_ps_and_top() {
+    let out = common::program_without_env()
+        .args(["snapshot", "--details", "0"])
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("PS_PERSONALITY", "aix")
+        .env("COLUMNS", "30")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr, "", "no CPU n/a: top's summary lines are whole");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let header = stdout.lines().find(|l| l.starts_with("USER ")).unwrap();
+    assert!(
+        header.contains(" TTY ") && header.contains(" START "),
+        "{header}"
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
+use memory_monitor::capture::{self, OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
 use memory_monitor::incident::{self, Sources};
 use memory_monitor::report::{self, Occasion};
 
@@ -90,14 +90,10 @@ pub fn measure(monitor_bin: &Path, runs: usize) -> CaptureCost {
     }
 }
 
-/// ps or top as memory-monitor runs them (capture/program.rs): C locale, no user's toprc.
+/// ps or top as memory-monitor runs them: with `capture::program_env` and nothing else.
 fn raw(program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
-    command
-        .args(args)
-        .env("LC_ALL", "C")
-        .env("HOME", "/nonexistent")
-        .env_remove("XDG_CONFIG_HOME");
+    command.args(args).env_clear().envs(capture::program_env());
     command
 }
 

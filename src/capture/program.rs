@@ -282,11 +282,7 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
     // The expression owns our copies of the write ends; dropping it when this function returns
     // closes them, so the pipes end when the program (and its descendants) close theirs.
     let handle = duct::cmd(program, args)
-        .env("LC_ALL", "C")
-        // A user's toprc could hide the summary or change its units; batch output should be
-        // top's defaults (a site-wide /etc/topdefaultrc still applies).
-        .env("HOME", "/nonexistent")
-        .env_remove("XDG_CONFIG_HOME")
+        .full_env(super::program_env())
         .stdin_null()
         .stdout_file(stdout_writer)
         .stderr_file(stderr_writer)
