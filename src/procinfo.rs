@@ -1,7 +1,7 @@
 //! Details of one process from `<proc-root>/PID/{status,stat,cmdline,comm,cwd}`. Every value is
 //! read on its own, so one that cannot be read says why instead of hiding the others.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -104,6 +104,9 @@ pub struct ProcSource<'a> {
     clock_ticks: u64,
     /// `/proc/uptime`, read once for all the processes of one report.
     uptime: OnceCell<Result<Vec<u8>, Unavailable>>,
+    /// Names already looked up in this report, escaped: the biggest processes often share a
+    /// user, and each lookup reads the passwd database anew.
+    user_names: RefCell<Vec<(u32, Option<String>)>>,
 }
 
 impl<'a> ProcSource<'a> {
@@ -113,6 +116,7 @@ impl<'a> ProcSource<'a> {
             users,
             clock_ticks,
             uptime: OnceCell::new(),
+            user_names: RefCell::new(Vec::new()),
         }
     }
 
@@ -129,7 +133,7 @@ impl<'a> ProcSource<'a> {
             pid,
             user: status.uid.map(|uid| User {
                 uid,
-                name: self.users.name_of(uid).map(|n| escape(&n)),
+                name: self.user_name(uid),
             }),
             command: self.command(&dir, &name),
             name,
@@ -178,6 +182,16 @@ impl<'a> ProcSource<'a> {
             .as_ref()
             .map_err(Unavailable::clone)?;
         running_time(&stat, uptime, self.clock_ticks)
+    }
+
+    fn user_name(&self, uid: u32) -> Option<String> {
+        let mut known = self.user_names.borrow_mut();
+        if let Some((_, name)) = known.iter().find(|(id, _)| *id == uid) {
+            return name.clone();
+        }
+        let name = self.users.name_of(uid).map(|n| escape(&n));
+        known.push((uid, name.clone()));
+        name
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
@@ -473,6 +487,39 @@ mod tests {
         assert_eq!(source.read(2).running_for, Ok(Duration::from_secs(20)));
         let next_report = ProcSource::new(dir.path(), &NoUsers, 100);
         assert_eq!(next_report.read(2).running_for, Ok(Duration::from_secs(80)));
+    }
+
+    #[test]
+    fn each_user_is_looked_up_once_in_a_report() {
+        struct CountingUsers(std::cell::Cell<usize>);
+        impl UserNames for CountingUsers {
+            fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
+                self.0.set(self.0.get() + 1);
+                (uid == 0).then(|| b"ro\not".to_vec())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for (pid, uid) in [(1, 0), (2, 0), (3, 1000), (4, 1000)] {
+            let p = dir.path().join(pid.to_string());
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(
+                p.join("status"),
+                format!("Uid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+            )
+            .unwrap();
+        }
+        let users = CountingUsers(std::cell::Cell::new(0));
+        let source = ProcSource::new(dir.path(), &users, 100);
+        let names: Vec<_> = (1..=4)
+            .map(|pid| source.read(pid).user.unwrap().name)
+            .collect();
+        let root = Some("ro\\x0aot".to_string());
+        assert_eq!(names, [root.clone(), root, None, None]);
+        assert_eq!(
+            users.0.get(),
+            2,
+            "once for uid 0, once for uid 1000 (not found)"
+        );
     }
 
     #[test]
