@@ -7,6 +7,7 @@
 //! [`daemon`] ties them into the loop and [`incident`] into one report; everything between the
 //! edges is pure and tested without a machine in trouble.
 
+pub mod allocator;
 pub mod capture;
 pub mod daemon;
 pub mod details;

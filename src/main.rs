@@ -20,6 +20,12 @@ use memory_monitor::meminfo::MeminfoReader;
 use memory_monitor::report::{self, Occasion};
 use memory_monitor::signals::Signals;
 
+/// Only where musl's allocator is the system's; see `allocator.rs`.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: memory_monitor::allocator::SmallFromDlmalloc =
+    memory_monitor::allocator::SmallFromDlmalloc;
+
 /// Watches memory use and, when it stays high, logs what every process was doing.
 #[derive(Parser, Debug)]
 #[command(
