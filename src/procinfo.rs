@@ -107,6 +107,8 @@ pub struct ProcSource<'a> {
     /// Names already looked up in this report, escaped: the biggest processes often share a
     /// user, and each lookup reads the passwd database anew.
     user_names: RefCell<Vec<(u32, Option<String>)>>,
+    /// Process names already read in this report: services share a parent (init, say).
+    process_names: RefCell<Vec<(u32, Value<String>)>>,
 }
 
 impl<'a> ProcSource<'a> {
@@ -117,6 +119,7 @@ impl<'a> ProcSource<'a> {
             clock_ticks,
             uptime: OnceCell::new(),
             user_names: RefCell::new(Vec::new()),
+            process_names: RefCell::new(Vec::new()),
         }
     }
 
@@ -195,6 +198,16 @@ impl<'a> ProcSource<'a> {
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
+        let mut known = self.process_names.borrow_mut();
+        if let Some((_, name)) = known.iter().find(|(id, _)| *id == pid) {
+            return name.clone();
+        }
+        let name = self.read_name(pid);
+        known.push((pid, name.clone()));
+        name
+    }
+
+    fn read_name(&self, pid: u32) -> Value<String> {
         let path: PathBuf = self.proc_root.join(pid.to_string()).join("comm");
         match read_proc_file(&path) {
             Ok(comm) => Ok(escape(comm.strip_suffix(b"\n").unwrap_or(&comm))),
@@ -519,6 +532,29 @@ mod tests {
             users.0.get(),
             2,
             "once for uid 0, once for uid 1000 (not found)"
+        );
+    }
+
+    #[test]
+    fn a_parent_shared_by_processes_is_read_once_in_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        for (pid, ppid) in [(1, 0), (10, 1), (11, 1)] {
+            let p = dir.path().join(pid.to_string());
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(p.join("status"), format!("PPid:\t{ppid}\n")).unwrap();
+            std::fs::write(p.join("comm"), format!("p{pid}\n")).unwrap();
+        }
+        let source = ProcSource::new(dir.path(), &NoUsers, 100);
+        let parent_of = |pid| source.read(pid).parent.unwrap().name;
+        assert_eq!(parent_of(10), Ok("p1".into()));
+        std::fs::write(dir.path().join("1/comm"), "renamed\n").unwrap();
+        assert_eq!(parent_of(11), Ok("p1".into()), "read once per report");
+        assert_eq!(source.read(1).name, Ok("p1".into()));
+        assert_eq!(parent_of(1), Ok("kernel".into()));
+        let next_report = ProcSource::new(dir.path(), &NoUsers, 100);
+        assert_eq!(
+            next_report.read(10).parent.unwrap().name,
+            Ok("renamed".into())
         );
     }
 
