@@ -36,6 +36,19 @@ impl Tools {
         check_program("ps", "--ps-bin", &self.ps_bin)?;
         check_program("top", "--top-bin", &self.top_bin)
     }
+
+    /// Checked as [`Tools::check`] does, and with names found on PATH replaced by their paths:
+    /// for one capture run at once (`snapshot`), so PATH is searched once, not twice. The
+    /// daemon keeps the names and looks them up at each capture, as a shell would.
+    pub fn resolved(mut self) -> Result<Tools, String> {
+        self.check()?;
+        for program in [&mut self.ps_bin, &mut self.top_bin] {
+            if let Some(path) = find_in_path(program) {
+                *program = path.into_os_string();
+            }
+        }
+        Ok(self)
+    }
 }
 
 fn check_program(name: &str, option: &str, program: &OsStr) -> Result<(), String> {
@@ -365,5 +378,26 @@ mod tests {
             "{top}"
         );
         assert!(tools.check().is_err());
+        assert!(tools.resolved().is_err());
+    }
+
+    #[test]
+    fn names_resolve_to_their_paths_on_path_and_paths_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = script(dir.path(), "top", "exit 0");
+        let tools = Tools {
+            ps_bin: "sh".into(),
+            top_bin: top.clone(),
+            timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
+        }
+        .resolved()
+        .unwrap();
+        assert_eq!(
+            Some(PathBuf::from(&tools.ps_bin)),
+            find_in_path(OsStr::new("sh"))
+        );
+        assert!(Path::new(&tools.ps_bin).is_absolute(), "{:?}", tools.ps_bin);
+        assert_eq!(tools.top_bin, top);
     }
 }

@@ -249,8 +249,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 fn snapshot(args: CaptureArgs) -> Result<(), String> {
     // Ctrl-C during the capture then stops ps and top too, not only this program.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
-    let tools = tools(&args);
-    tools.check()?;
+    let tools = tools(&args).resolved()?;
     let (_, sample) = MeminfoReader::open_sampled(&args.proc_root)?;
     let now = chrono::Local::now().fixed_offset();
     let sources = Sources::of_this_system(tools, args.proc_root.clone(), args.details);
