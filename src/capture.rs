@@ -243,8 +243,7 @@ pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, 
 fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> bool {
     let mut fds: Vec<libc::pollfd> = children
         .iter()
-        .flat_map(|c| [c.stdout.as_ref(), c.stderr.as_ref()])
-        .flatten()
+        .flat_map(Child::pipes_to_watch)
         .map(|pipe| pollfd(pipe.as_fd().as_raw_fd()))
         .collect();
     // A pidfd wakes us when its program exits, so nothing needs checking on a timer. Only while
@@ -379,6 +378,59 @@ mod tests {
         );
         assert!(tools.check().is_err());
         assert!(tools.resolved().is_err());
+    }
+
+    /// Starts `body`, waits until its stdout pipe holds `bytes`, then reads what it has.
+    fn started_and_read(body: &str, dir: &Path, bytes: libc::c_int) -> Child {
+        let program = script(dir, "p", body);
+        let mut child = Child::start("p", &program, &[], Keep::All(Vec::new()));
+        let fd = child.stdout.as_ref().unwrap().as_fd().as_raw_fd();
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut queued: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int, the bytes waiting in the pipe.
+            assert_eq!(unsafe { libc::ioctl(fd, libc::FIONREAD, &mut queued) }, 0);
+            if queued >= bytes {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "the program never printed {bytes} bytes"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.read_available(&mut vec![0; 64 * 1024], OUTPUT_LIMIT);
+        child
+    }
+
+    #[test]
+    fn a_running_program_s_pipes_rest_after_a_small_read_but_not_while_it_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let trickle = started_and_read("printf abc; exec sleep 5", dir.path(), 3);
+        assert!(trickle.pidfd.is_some(), "this kernel has pidfds");
+        assert_eq!(trickle.printed, 3);
+        assert_eq!(trickle.pipes_to_watch().count(), 0, "paused");
+        let next = trickle.next_check().unwrap();
+        assert!(
+            next > Duration::ZERO && next <= program::READ_PAUSE,
+            "{next:?}"
+        );
+
+        // A full pipe: the program is waiting for us.
+        let stream = started_and_read("head -c 1000000 /dev/zero; exec sleep 5", dir.path(), 65536);
+        assert!(stream.printed >= 64 * 1024, "{}", stream.printed);
+        assert_eq!(
+            stream.pipes_to_watch().count(),
+            2,
+            "stdout and stderr, watched"
+        );
+        assert_eq!(stream.next_check(), None, "the pidfd wakes us");
+
+        let mut both = [trickle, stream];
+        for child in &mut both {
+            child.signal_group();
+        }
+        reap_all(&mut both);
     }
 
     #[test]
