@@ -49,6 +49,11 @@ if [ -z "$earlyoom" ]; then
 fi
 
 binary=$(scripts/build-release.sh)
+# The commit measured; "-dirty" when the sources differ from it (not this run's own output).
+version=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+if ! git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null; then
+    version=$version-dirty
+fi
 tables=$(mktemp)
 trap 'rm -f "$tables"' EXIT
 status=0
@@ -68,7 +73,7 @@ os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- Machine: $(field 'model name'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM; Linux $(uname -r); ${os:-unknown OS}"
-    echo "- Programs: memory-monitor $(git describe --always --dirty 2>/dev/null || echo '?') built by \`scripts/build-release.sh\` ($(rustc --version | cut -d' ' -f1-2), target \`$(basename "$(dirname "$(dirname "$binary")")")\`); $("$earlyoom" -v 2>&1 | head -1); $(ps --version | head -1)"
+    echo "- Programs: memory-monitor $version built by \`scripts/build-release.sh\` ($(rustc --version | cut -d' ' -f1-2), target \`$(basename "$(dirname "$(dirname "$binary")")")\`); $("$earlyoom" -v 2>&1 | head -1); $(ps --version | head -1)"
     echo "- Commands: \`bench/run.sh${args[*]+ ${args[*]}}\`, which runs \`cargo bench --locked --bench compare -- --monitor $binary --earlyoom $earlyoom${args[*]+ ${args[*]}}\`"
     echo
     echo "## Results"
