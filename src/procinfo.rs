@@ -511,16 +511,7 @@ mod tests {
                 (uid == 0).then(|| b"ro\not".to_vec())
             }
         }
-        let dir = tempfile::tempdir().unwrap();
-        for (pid, uid) in [(1, 0), (2, 0), (3, 1000), (4, 1000)] {
-            let p = dir.path().join(pid.to_string());
-            std::fs::create_dir(&p).unwrap();
-            std::fs::write(
-                p.join("status"),
-                format!("Uid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
-            )
-            .unwrap();
-        }
+        let dir = crate::users::tests::fake_proc(&[(1, 0), (2, 0), (3, 1000), (4, 1000)]);
         let users = CountingUsers(std::cell::Cell::new(0));
         let source = ProcSource::new(dir.path(), &users, 100);
         let names: Vec<_> = (1..=4)

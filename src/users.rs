@@ -116,7 +116,7 @@ pub fn status_field<'a>(status: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ps;
 
@@ -139,7 +139,8 @@ mod tests {
         }
     }
 
-    fn fake_proc(entries: &[(u32, u32)]) -> tempfile::TempDir {
+    /// A proc root with a `status` for each (PID, uid).
+    pub(crate) fn fake_proc(entries: &[(u32, u32)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (pid, uid) in entries {
             let p = dir.path().join(pid.to_string());

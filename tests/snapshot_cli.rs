@@ -137,24 +137,13 @@ fn ps_and_top_see_only_the_environment_memory_monitor_gives_them() {
     let fake = FakeProc::new();
     let bin = tempfile::tempdir().unwrap();
     let seen = |name: &str| bin.path().join(format!("{name}.env"));
-    let ps = common::fake_program(
-        bin.path(),
-        "ps",
-        &format!(
-            "env > '{}'\n{}",
-            seen("ps").display(),
-            cat("psaux_jc-centos77_1.txt")
-        ),
-    );
-    let top = common::fake_program(
-        bin.path(),
-        "top",
-        &format!(
-            "env > '{}'\n{}",
-            seen("top").display(),
-            cat("top_jc-ubuntu2010_1.txt")
-        ),
-    );
+    // Prints a corpus file as the real program would, after noting its environment.
+    let recording = |name: &str, corpus: &str| {
+        let body = format!("env > '{}'\n{}", seen(name).display(), cat(corpus));
+        common::fake_program(bin.path(), name, &body)
+    };
+    let ps = recording("ps", "psaux_jc-centos77_1.txt");
+    let top = recording("top", "top_jc-ubuntu2010_1.txt");
     let out = common::program_without_env()
         .args(["snapshot", "--details", "0", "--proc-root"])
         .arg(fake.path())
