@@ -186,11 +186,11 @@ fn a_write_error_is_reported_and_the_loop_goes_on() {
         "the first report: {}",
         lines[1]
     );
-    assert!(
-        daemon
-            .stderr_text()
+    // Said on stderr after the write, so it may come a moment after the file shows it.
+    daemon.wait_for("the recovery said on stderr", |d| {
+        d.stderr_text()
             .contains("incidents.log can be written again; 1 delayed entries written")
-    );
+    });
     let (status, _, _) = daemon.stop(libc::SIGINT);
     assert!(status.success(), "SIGINT stops it too");
 }
