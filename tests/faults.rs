@@ -495,7 +495,10 @@ fn sighup_reopens_the_log_files() {
     daemon.wait_for("the files to be created again", |d| {
         d.logs.join("incidents.log").exists() && d.logs.join("details.log").exists()
     });
-    assert!(daemon.stderr_text().contains("SIGHUP: log files reopened"));
+    // Said after the files are opened, so it may come a moment after they show.
+    daemon.wait_for("the reopening said on stderr", |d| {
+        d.stderr_text().contains("SIGHUP: log files reopened")
+    });
     assert!(daemon.is_running());
     set_used(&fake, 95);
     daemon.wait_for_reports(1);
