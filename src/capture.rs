@@ -34,35 +34,32 @@ impl Tools {
     /// to put it right. A name without a slash is looked up in PATH, as it will be when run.
     pub fn check(&self) -> Result<(), String> {
         check_program("ps", "--ps-bin", &self.ps_bin)?;
-        check_program("top", "--top-bin", &self.top_bin)
+        check_program("top", "--top-bin", &self.top_bin).map(drop)
     }
 
     /// Checked as [`Tools::check`] does, and with names found on PATH replaced by their paths:
     /// for one capture run at once (`snapshot`), so PATH is searched once, not twice. The
     /// daemon keeps the names and looks them up at each capture, as a shell would.
     pub fn resolved(mut self) -> Result<Tools, String> {
-        self.check()?;
-        for program in [&mut self.ps_bin, &mut self.top_bin] {
-            if let Some(path) = find_in_path(program) {
-                *program = path.into_os_string();
-            }
-        }
+        self.ps_bin = check_program("ps", "--ps-bin", &self.ps_bin)?;
+        self.top_bin = check_program("top", "--top-bin", &self.top_bin)?;
         Ok(self)
     }
 }
 
-fn check_program(name: &str, option: &str, program: &OsStr) -> Result<(), String> {
+/// The program to run: its path as given, or where PATH has it.
+fn check_program(name: &str, option: &str, program: &OsStr) -> Result<OsString, String> {
     let shown = escape(program.as_encoded_bytes());
     if program.as_encoded_bytes().contains(&b'/') {
         return match executable(Path::new(program)) {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(program.to_os_string()),
             Err(why) => Err(format!(
                 "{option} {shown}: {why}; give the path of procps's {name} (or leave {option} out to use the one on PATH)"
             )),
         };
     }
-    if find_in_path(program).is_some() {
-        Ok(())
+    if let Some(path) = find_in_path(program) {
+        Ok(path.into_os_string())
     } else {
         Err(format!(
             "{shown} not found on PATH ({}); install procps (sudo apt-get install procps) or give its path with {option}",

@@ -188,23 +188,13 @@ impl<'a> ProcSource<'a> {
     }
 
     fn user_name(&self, uid: u32) -> Option<String> {
-        let mut known = self.user_names.borrow_mut();
-        if let Some((_, name)) = known.iter().find(|(id, _)| *id == uid) {
-            return name.clone();
-        }
-        let name = self.users.name_of(uid).map(|n| escape(&n));
-        known.push((uid, name.clone()));
-        name
+        remembered(&self.user_names, uid, || {
+            self.users.name_of(uid).map(|n| escape(&n))
+        })
     }
 
     fn name_of(&self, pid: u32) -> Value<String> {
-        let mut known = self.process_names.borrow_mut();
-        if let Some((_, name)) = known.iter().find(|(id, _)| *id == pid) {
-            return name.clone();
-        }
-        let name = self.read_name(pid);
-        known.push((pid, name.clone()));
-        name
+        remembered(&self.process_names, pid, || self.read_name(pid))
     }
 
     fn read_name(&self, pid: u32) -> Value<String> {
@@ -216,6 +206,16 @@ impl<'a> ProcSource<'a> {
             Err(e) => Err(Unavailable::from_io(&e)),
         }
     }
+}
+
+/// What `look_up` gave for `id` the first time it was asked in this report.
+fn remembered<T: Clone>(known: &RefCell<Vec<(u32, T)>>, id: u32, look_up: impl FnOnce() -> T) -> T {
+    if let Some((_, value)) = known.borrow().iter().find(|(known_id, _)| *known_id == id) {
+        return value.clone();
+    }
+    let value = look_up();
+    known.borrow_mut().push((id, value.clone()));
+    value
 }
 
 /// The values of `/proc/PID/status` the details show, each read on its own.
