@@ -16,12 +16,12 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use memory_monitor::capture::gather::{self as incident, Sources};
 use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Tools};
 use memory_monitor::daemon::Watch;
-use memory_monitor::episode::Rules;
-use memory_monitor::incident::{self, Sources};
-use memory_monitor::report::{self, Occasion};
-use memory_monitor::users::SystemUsers;
+use memory_monitor::decide::episode::Rules;
+use memory_monitor::proc::users::SystemUsers;
+use memory_monitor::render::header::{self as report, Occasion};
 
 struct Counting;
 
@@ -119,8 +119,10 @@ fn idle_ticks(verdict: &mut Verdict) {
         let cpu0 = cpu_time();
         for _ in 0..BATCH {
             std::hint::black_box(
-                memory_monitor::meminfo::parse_meminfo(std::hint::black_box(&buf[..text_len]))
-                    .unwrap(),
+                memory_monitor::sample::meminfo::parse_meminfo(std::hint::black_box(
+                    &buf[..text_len],
+                ))
+                .unwrap(),
             );
         }
         parse.push(per_tick(cpu0));
@@ -214,7 +216,7 @@ fn parse_and_render(verdict: &mut Verdict) {
         clock_ticks: 100,
     };
     let now = chrono::Local::now().fixed_offset();
-    let sample = memory_monitor::meminfo::MemSample {
+    let sample = memory_monitor::sample::meminfo::MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
     };
@@ -228,7 +230,7 @@ fn parse_and_render(verdict: &mut Verdict) {
         let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());
         let text = report::render_incident(&header, &incident);
         let mut details = String::new();
-        memory_monitor::details::render(&incident.details, &now, &mut details);
+        memory_monitor::render::details::render(&incident.details, &now, &mut details);
         times.push(start.elapsed().as_secs_f64() * 1e3);
         cpu_times.push((cpu_time() - cpu_start).as_secs_f64() * 1e3);
         rows = text.lines().filter(|l| !l.starts_with("  ")).count() - 3;
@@ -238,7 +240,7 @@ fn parse_and_render(verdict: &mut Verdict) {
     // What the parsed table holds on the heap while the report is rendered, beside the output
     // it came from: the table must not cost much more than the text it holds.
     let before = LIVE_BYTES.load(Ordering::Relaxed);
-    let table = memory_monitor::ps::parse(&ps).unwrap();
+    let table = memory_monitor::parse::ps::parse(&ps).unwrap();
     let held = LIVE_BYTES.load(Ordering::Relaxed) as f64 - before as f64;
     std::hint::black_box(&table);
     drop(table);

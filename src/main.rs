@@ -10,15 +10,15 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
+use memory_monitor::capture::gather::{self as incident, Sources};
 use memory_monitor::capture::{OUTPUT_LIMIT, Tools};
+use memory_monitor::daemon::signals::Signals;
 use memory_monitor::daemon::{self, Settings};
-use memory_monitor::details;
-use memory_monitor::duration::parse_duration;
-use memory_monitor::episode::Rules;
-use memory_monitor::incident::{self, Sources};
-use memory_monitor::meminfo::MeminfoReader;
-use memory_monitor::report::{self, Occasion};
-use memory_monitor::signals::Signals;
+use memory_monitor::decide::episode::Rules;
+use memory_monitor::render::details;
+use memory_monitor::render::header::{self as report, Occasion};
+use memory_monitor::sample::meminfo::MeminfoReader;
+use memory_monitor::text::duration::parse_duration;
 
 /// Only where musl's allocator is the system's; see `allocator.rs`.
 #[cfg(target_env = "musl")]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeDelta};
 use common::FakeProc;
 use common::daemon::{Daemon, Launch, headers, set_used};
-use memory_monitor::duration::parse_duration;
+use memory_monitor::text::duration::parse_duration;
 
 /// libfaketime from Debian's `faketime` package, for the architecture the program is built for:
 /// under qemu-user (scripts/test-emulated.sh) that is an ARM one, named by

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{check_table, corpus, corpus_files};
-use memory_monitor::{ps, table, top};
+use memory_monitor::parse::{ps, top};
+use memory_monitor::render::table;
 use regex::bytes::Regex;
 
 fn render(table: &ps::PsTable) -> String {
@@ -52,7 +53,7 @@ fn every_procps_ps_sample_gives_an_exact_table() {
 
         // COMMAND kept as printed, escaped, for every process row.
         for (pid, command) in input_rows.iter().filter(|(pid, _)| pid != "-") {
-            let expected = memory_monitor::escape::escape(command);
+            let expected = memory_monitor::text::escape::escape(command);
             assert!(
                 rows.iter()
                     .any(|(cells, c)| &cells[1] == pid && *c == expected),

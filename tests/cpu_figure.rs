@@ -52,7 +52,7 @@ fn one_busy_core_reads_near_the_truth() {
         let outputs = run_ps_and_top(&tools, None).unwrap();
         let (busy1, total1) = cpu_jiffies();
         let truth = (busy1 - busy0) as f64 * 100.0 / (total1 - total0).max(1) as f64;
-        let summary = memory_monitor::top::parse(&outputs.top.unwrap().bytes).unwrap();
+        let summary = memory_monitor::parse::top::parse(&outputs.top.unwrap().bytes).unwrap();
         readings.push((summary.cpu_busy.unwrap(), truth));
     }
     stop.store(true, Ordering::Relaxed);

@@ -88,14 +88,14 @@ fn episodes_repeats_recovery_and_both_logs() {
         );
         if first_of_episode {
             assert!(lines[i - 1].contains(&format!("| incident {} |", &caps[1])));
-            let high_for = memory_monitor::duration::parse_duration(&caps[2]).unwrap();
+            let high_for = memory_monitor::text::duration::parse_duration(&caps[2]).unwrap();
             assert!(
                 high_for >= Duration::from_millis(300),
                 "reported before sustain: {}",
                 &caps[2]
             );
         } else {
-            let since = memory_monitor::duration::parse_duration(&caps[4]).unwrap();
+            let since = memory_monitor::text::duration::parse_duration(&caps[4]).unwrap();
             assert!(
                 since >= Duration::from_secs(1),
                 "repeated before --repeat: {}",

@@ -285,7 +285,7 @@ fn repeats(text: &str) -> Vec<u64> {
     text.lines()
         .filter_map(|l| l.split(", ").nth(1)?.strip_suffix(" since first report"))
         .map(|d| {
-            memory_monitor::duration::parse_duration(d)
+            memory_monitor::text::duration::parse_duration(d)
                 .unwrap()
                 .as_secs()
         })

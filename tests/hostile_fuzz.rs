@@ -9,12 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeZone};
 use common::FakeProc;
 use common::hostile::*;
+use memory_monitor::capture::gather::{self as incident, Sources};
 use memory_monitor::capture::{Outputs, Tools};
-use memory_monitor::episode::Report;
-use memory_monitor::incident::{self, Sources};
-use memory_monitor::meminfo::MemSample;
-use memory_monitor::report::{self, Occasion};
-use memory_monitor::users::UserNames;
+use memory_monitor::decide::episode::Report;
+use memory_monitor::proc::users::UserNames;
+use memory_monitor::render::header::{self as report, Occasion};
+use memory_monitor::sample::meminfo::MemSample;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
     let marker = report::new_log_marker(&time, 1);
     let incidents = marker.clone() + &report::render_incident(&header, &incident);
     let mut details = marker + &header + "\n";
-    memory_monitor::details::render(&incident.details, &time, &mut details);
+    memory_monitor::render::details::render(&incident.details, &time, &mut details);
     details.push('\n');
 
     let incidents_log = check_log(&incidents);

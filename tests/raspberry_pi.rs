@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::daemon::{Launch, cat, headers};
 use common::episodes::{INTERVAL, SECOND, Sample, actual, default_rules, report};
 use common::{FakeProc, FakeProcess, meminfo_fixture, snapshot};
-use memory_monitor::episode::Event;
-use memory_monitor::meminfo::{MemSample, parse_meminfo};
+use memory_monitor::decide::episode::Event;
+use memory_monitor::sample::meminfo::{MemSample, parse_meminfo};
 
 /// One machine's pair of fixtures and what the SPEC makes of them, worked out by hand.
 struct Pi {

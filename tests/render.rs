@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 use common::{FakeProc, FakeProcess, FakeUsers, corpus};
+use memory_monitor::capture::gather::{self as incident, Incident, Sources};
 use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Tools};
-use memory_monitor::episode::Report;
-use memory_monitor::incident::{self, Incident, Sources};
-use memory_monitor::meminfo::MemSample;
-use memory_monitor::report::{self, Occasion};
-use memory_monitor::{details, ps};
+use memory_monitor::decide::episode::Report;
+use memory_monitor::parse::ps;
+use memory_monitor::render::details;
+use memory_monitor::render::header::{self as report, Occasion};
+use memory_monitor::sample::meminfo::MemSample;
 
 fn time() -> DateTime<FixedOffset> {
     FixedOffset::east_opt(3600)

@@ -24,7 +24,7 @@ const FAST_SUSTAIN: &str = "10ms";
 const FAST_REPEAT: &str = "400ms";
 
 fn fast_interval() -> Duration {
-    memory_monitor::duration::parse_duration(FAST_INTERVAL).unwrap()
+    memory_monitor::text::duration::parse_duration(FAST_INTERVAL).unwrap()
 }
 
 /// Resident memory may end at most this far above where it stood in the second quarter. The

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::episodes::*;
-use memory_monitor::episode::{Event, Report, Rules};
+use memory_monitor::decide::episode::{Event, Report, Rules};
 
 fn high_value(rng: &mut Rng) -> f64 {
     match rng.percent() {

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{corpus_dir, fake_program};
+use memory_monitor::capture::top_lines::TopLines;
 use memory_monitor::capture::{Captured, Cut, Tools, run_ps_and_top};
-use memory_monitor::top::{MAX_SUMMARY_LINES, parse};
-use memory_monitor::top_lines::TopLines;
+use memory_monitor::parse::top::{MAX_SUMMARY_LINES, parse};
 use proptest::prelude::*;
 
 fn kept(pieces: &[&[u8]], cut: bool) -> Vec<u8> {

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use memory_monitor::capture::gather::{self as incident, Sources};
 use memory_monitor::capture::{self, OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
-use memory_monitor::incident::{self, Sources};
-use memory_monitor::report::{self, Occasion};
+use memory_monitor::render::header::{self as report, Occasion};
 
 use crate::measure::{median, ms, process_count, run_measured, start_daemon, status_kib};
 
@@ -117,7 +117,7 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
         output_limit: OUTPUT_LIMIT,
     };
     let no_details = Sources::of_this_system(tools, PathBuf::from("/proc"), 0);
-    let sample = memory_monitor::meminfo::MemSample {
+    let sample = memory_monitor::sample::meminfo::MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
     };
@@ -135,7 +135,7 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
     }
     let start = thread_cpu();
     let mut details = String::new();
-    memory_monitor::details::render(&incident.details, &now, &mut details);
+    memory_monitor::render::details::render(&incident.details, &now, &mut details);
     let details_rendered = thread_cpu() - start;
     std::hint::black_box((text, details));
     parsed_and_rendered + details_rendered

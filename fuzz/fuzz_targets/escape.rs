@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::escape::escape;
+use memory_monitor::text::escape::escape;
 
 fuzz_target!(|data: &[u8]| {
     let escaped = escape(data);

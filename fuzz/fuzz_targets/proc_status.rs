@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_one_clean_entry, not_read};
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::procinfo::{Parent, ProcDetails, User, parse_status, status_uid};
+use memory_monitor::proc::details::{Parent, ProcDetails, User, parse_status, status_uid};
 
 fuzz_target!(|data: &[u8]| {
     let status = parse_status(data);

@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::{ps, table};
+use memory_monitor::parse::ps;
+use memory_monitor::render::table;
 
 fuzz_target!(|data: &[u8]| {
     let parsed = match ps::parse(data) {

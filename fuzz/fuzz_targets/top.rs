@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::top;
+use memory_monitor::parse::top;
 
 fuzz_target!(|data: &[u8]| {
     let summary = match top::parse(data) {

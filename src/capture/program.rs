@@ -11,9 +11,9 @@ use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use super::{Captured, Cut, STDERR_KEPT};
-use crate::duration::format_duration;
-use crate::escape::escape;
-use crate::top_lines::TopLines;
+use crate::capture::top_lines::TopLines;
+use crate::text::duration::format_duration;
+use crate::text::escape::escape;
 
 /// Without a pidfd (Linux before 5.3), the longest sleep between checks on the children: a
 /// child that exits while a grandchild still holds its pipes gives no wake-up of its own.

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::time::Duration;
 
-use memory_monitor::episode::{Episodes, Event, Report, Rules};
+use memory_monitor::decide::episode::{Episodes, Event, Report, Rules};
 
 /// SplitMix64: a fixed seed gives the same trace on every machine, with no dependency.
 pub struct Rng(pub u64);

@@ -297,7 +297,7 @@ pub fn firewalld() -> FakeProcess<'static> {
 /// Names for the uids the fake processes use.
 pub struct FakeUsers;
 
-impl memory_monitor::users::UserNames for FakeUsers {
+impl memory_monitor::proc::users::UserNames for FakeUsers {
     fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
         match uid {
             0 => Some(b"root".to_vec()),

@@ -1,8 +1,8 @@
 //! Shared by the targets that fuzz a /proc file: what a details.log entry must look like.
 
 use chrono::DateTime;
-use memory_monitor::details;
-use memory_monitor::procinfo::{ProcDetails, Unavailable, Value};
+use memory_monitor::render::details;
+use memory_monitor::proc::details::{ProcDetails, Unavailable, Value};
 
 /// A value the target does not feed.
 pub fn not_read<T>() -> Value<T> {

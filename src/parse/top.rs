@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::escape::{escape, trim_trailing_blanks};
+use crate::text::escape::{escape, trim_trailing_blanks};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TopSummary {

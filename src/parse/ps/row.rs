@@ -19,7 +19,7 @@ const HAS_RSS: u8 = 8;
 /// One row's place in the table's text and the numbers it is sorted by. The numbers stay as wide
 /// as ps may print them: a sentinel or a narrower type would sort some hostile rows differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::ps) struct Row {
+pub(in crate::parse::ps) struct Row {
     start: u32,
     len: u32,
     pid: u32,
@@ -30,7 +30,7 @@ pub(in crate::ps) struct Row {
 
 impl Row {
     /// What a row index past the table reads as: nothing.
-    pub(in crate::ps) const NONE: Row = Row {
+    pub(in crate::parse::ps) const NONE: Row = Row {
         start: 0,
         len: 0,
         pid: 0,
@@ -39,7 +39,7 @@ impl Row {
         rss_kib: 0,
     };
 
-    pub(in crate::ps) fn new(
+    pub(in crate::parse::ps) fn new(
         start: u32,
         len: u32,
         ascii: bool,
@@ -66,20 +66,20 @@ impl Row {
     }
 
     /// Thread rows of `ps auxm` (PID `-`) are the only rows without a PID.
-    pub(in crate::ps) fn is_process(&self) -> bool {
+    pub(in crate::parse::ps) fn is_process(&self) -> bool {
         self.has(HAS_PID)
     }
 
-    pub(in crate::ps) fn start(&self) -> usize {
+    pub(in crate::parse::ps) fn start(&self) -> usize {
         self.start as usize
     }
 
-    pub(in crate::ps) fn end(&self) -> usize {
+    pub(in crate::parse::ps) fn end(&self) -> usize {
         self.start() + self.len as usize
     }
 
     /// Points the row at text rebuilt elsewhere.
-    pub(in crate::ps) fn moved(&mut self, start: u32, len: u32, ascii: bool) {
+    pub(in crate::parse::ps) fn moved(&mut self, start: u32, len: u32, ascii: bool) {
         self.start = start;
         self.len = len;
         self.flags = (self.flags & !ASCII) | if ascii { ASCII } else { 0 };
@@ -88,7 +88,7 @@ impl Row {
 
 /// A row of a [`PsTable`], for [`PsTable::set_cell`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RowId(pub(in crate::ps) usize);
+pub struct RowId(pub(in crate::parse::ps) usize);
 
 /// Where each of the first ten cells ends: at the space before the next.
 fn ends(text: &str) -> [usize; COMMAND] {
@@ -140,7 +140,7 @@ fn span_in(ends: &[usize; COMMAND], len: usize, column: usize) -> (usize, usize)
 }
 
 /// Where cell `column` lies in a row's text.
-pub(in crate::ps) fn span(text: &str, column: usize) -> (usize, usize) {
+pub(in crate::parse::ps) fn span(text: &str, column: usize) -> (usize, usize) {
     span_in(&ends(text), text.len(), column)
 }
 
@@ -155,11 +155,11 @@ pub struct PsRow<'a> {
 }
 
 impl<'a> PsRow<'a> {
-    pub(in crate::ps) fn new(all_text: &'a str, meta: &'a Row, id: RowId) -> PsRow<'a> {
+    pub(in crate::parse::ps) fn new(all_text: &'a str, meta: &'a Row, id: RowId) -> PsRow<'a> {
         PsRow { all_text, meta, id }
     }
 
-    pub(in crate::ps) fn text(&self) -> &'a str {
+    pub(in crate::parse::ps) fn text(&self) -> &'a str {
         self.all_text
             .get(self.meta.start()..self.meta.end())
             .unwrap_or_default()

@@ -10,14 +10,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub mod gather;
 mod program;
+pub mod top_lines;
 
 use program::{Child, Keep, reap_all};
 
-use crate::escape::escape;
-use crate::human::format_kib;
-use crate::signals::Signals;
-use crate::top_lines::TopLines;
+use crate::capture::top_lines::TopLines;
+use crate::daemon::signals::Signals;
+use crate::text::escape::escape;
+use crate::text::size::format_kib;
 
 /// The programs to run; paths or names looked up in PATH.
 #[derive(Clone, Debug)]

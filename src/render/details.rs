@@ -5,10 +5,10 @@ use std::fmt::Display;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
-use crate::duration::format_duration;
-use crate::human::format_kib;
-use crate::procinfo::{ProcDetails, Value};
-use crate::report::format_time;
+use crate::proc::details::{ProcDetails, Value};
+use crate::render::header::format_time;
+use crate::text::duration::format_duration;
+use crate::text::size::format_kib;
 
 /// Appends one entry per process, ranked from 1, in the order given.
 pub fn render(processes: &[ProcDetails], now: &DateTime<FixedOffset>, out: &mut String) {
@@ -89,7 +89,7 @@ fn shown<T, S: Display>(value: &Value<T>, show: impl FnOnce(&T) -> S) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::procinfo::{Parent, Unavailable, User};
+    use crate::proc::details::{Parent, Unavailable, User};
     use chrono::TimeZone;
 
     #[test]

@@ -6,8 +6,8 @@
 //! The rules below mirror `top::parse` and must stay in step with it: tests/top_lines.rs gives
 //! parse both the whole output and what is kept here, and requires the same result.
 
-use crate::escape::trim_trailing_blanks;
-use crate::top::{self, FRAME_START, MAX_SUMMARY_LINES};
+use crate::parse::top::{self, FRAME_START, MAX_SUMMARY_LINES};
+use crate::text::escape::trim_trailing_blanks;
 
 #[derive(Debug, Default)]
 pub struct TopLines {

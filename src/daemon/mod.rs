@@ -1,20 +1,23 @@
 //! The monitoring loop: sample, decide, and on an incident capture, render and append. The idle
 //! path (one meminfo read, one state-machine step, one sigtimedwait) allocates nothing.
 
+pub mod signals;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::Tools;
-use crate::duration::format_setting;
-use crate::episode::{Episodes, Event, Report, Rules};
-use crate::incident::{self, Incident, Sources};
-use crate::logfile::{LOG_FILES, LogDir, LogFile, NotWritten, Written};
-use crate::meminfo::{MemSample, MeminfoReader};
-use crate::report::{self, Occasion};
-use crate::signals::{Received, Signals};
-use crate::{details, escape};
+use crate::capture::gather::{self as incident, Incident, Sources};
+use crate::daemon::signals::{Received, Signals};
+use crate::decide::episode::{Episodes, Event, Report, Rules};
+use crate::output::append::{LOG_FILES, LogDir, LogFile, NotWritten, Written};
+use crate::render::details;
+use crate::render::header::{self as report, Occasion};
+use crate::sample::meminfo::{MemSample, MeminfoReader};
+use crate::text::duration::format_setting;
+use crate::text::escape;
 
 /// The daemon's messages to stderr, the journal under systemd. A stderr that has gone away (a
 /// closed pipe, a journal stream lost) must not stop the watch, as `eprintln!` would by

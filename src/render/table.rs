@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::ps::{COLUMNS, COMMAND, PsProcess, PsTable};
+use crate::parse::ps::{COLUMNS, COMMAND, PsProcess, PsTable};
 
 /// Numbers read right to left; text left to right. COMMAND is last and never padded.
 const RIGHT_ALIGNED: [bool; 11] = [
@@ -120,7 +120,7 @@ fn push_spaces(out: &mut String, mut count: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ps;
+    use crate::parse::ps;
 
     fn render_text(ps_output: &str) -> String {
         let mut out = String::new();

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::escape::{escape, escape_into, escape_word_into, trim_trailing_blanks};
+use crate::text::escape::{escape, escape_into, escape_word_into, trim_trailing_blanks};
 
 mod row;
 mod store;

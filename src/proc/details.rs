@@ -7,8 +7,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::escape::escape;
-use crate::users::{UserNames, status_field};
+use crate::proc::users::{UserNames, status_field};
+use crate::text::escape::escape;
 
 /// Reads a /proc file whole. Their size shows as 0, so `std::fs::read` would start small and
 /// grow its buffer read by read, a reallocation each time; musl's malloc serves a page-sized
@@ -152,7 +152,7 @@ impl<'a> ProcSource<'a> {
                 name: self.name_of(ppid),
             }),
             cwd: std::fs::read_link(dir.join("cwd"))
-                .map(|p| crate::escape::escape_path(&p))
+                .map(|p| crate::text::escape::escape_path(&p))
                 .map_err(|e| Unavailable::from_io(&e)),
         }
     }
@@ -511,7 +511,7 @@ mod tests {
                 (uid == 0).then(|| b"ro\not".to_vec())
             }
         }
-        let dir = crate::users::tests::fake_proc(&[(1, 0), (2, 0), (3, 1000), (4, 1000)]);
+        let dir = crate::proc::users::tests::fake_proc(&[(1, 0), (2, 0), (3, 1000), (4, 1000)]);
         let users = CountingUsers(std::cell::Cell::new(0));
         let source = ProcSource::new(dir.path(), &users, 100);
         let names: Vec<_> = (1..=4)

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use crate::capture::{self, Captured, Interrupted, Outputs, Tools};
-use crate::procinfo::{ProcDetails, ProcSource, system_clock_ticks};
-use crate::ps::PsTable;
-use crate::signals::Signals;
-use crate::top::TopSummary;
-use crate::users::{self, SystemUsers, UserNames};
+use crate::daemon::signals::Signals;
+use crate::parse::ps::PsTable;
+use crate::parse::top::TopSummary;
+use crate::proc::details::{ProcDetails, ProcSource, system_clock_ticks};
+use crate::proc::users::{self, SystemUsers, UserNames};
 
 /// Where the evidence comes from.
 pub struct Sources<'a> {
@@ -78,8 +78,8 @@ pub fn from_outputs(outputs: Outputs, sources: &Sources) -> Incident {
     };
     let top = outputs.top.map(|c| cut_noted("top", c));
     let ps = outputs.ps.map(|c| cut_noted("ps", c));
-    let top = top.and_then(|bytes| crate::top::parse(&bytes).map_err(|e| e.to_string()));
-    let mut ps = ps.and_then(|bytes| crate::ps::parse(&bytes).map_err(|e| e.to_string()));
+    let top = top.and_then(|bytes| crate::parse::top::parse(&bytes).map_err(|e| e.to_string()));
+    let mut ps = ps.and_then(|bytes| crate::parse::ps::parse(&bytes).map_err(|e| e.to_string()));
     if let Ok(table) = &mut ps {
         users::expand_cut_names(table, &sources.proc_root, sources.users);
     }

@@ -163,7 +163,7 @@ impl MeminfoReader {
     /// Opens meminfo and takes a first sample, with an error that names the file: how both the
     /// daemon and `snapshot` find out at start that the proc root is unusable.
     pub fn open_sampled(proc_root: &Path) -> Result<(MeminfoReader, MemSample), String> {
-        let path = crate::escape::escape_path(&proc_root.join("meminfo"));
+        let path = crate::text::escape::escape_path(&proc_root.join("meminfo"));
         let fix = "memory-monitor needs the procfs of a Linux kernel there (see --proc-root)";
         let mut reader = MeminfoReader::open(proc_root)
             .map_err(|e| format!("cannot open {path}: {e}; {fix}"))?;

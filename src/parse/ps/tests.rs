@@ -58,7 +58,7 @@ fn sizes_past_32_bits_are_read_whole_and_sort_right() {
     )
     .unwrap();
     assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
-    let rows: Vec<(Option<u32>, Option<u64>, &str)> = crate::table::sorted(&t)
+    let rows: Vec<(Option<u32>, Option<u64>, &str)> = crate::render::table::sorted(&t)
         .iter()
         .map(|p| (p.row().pid(), p.row().rss_kib(), p.row().cell(VSZ)))
         .collect();
@@ -69,7 +69,7 @@ fn sizes_past_32_bits_are_read_whole_and_sort_right() {
             (Some(10), Some(4_294_967_295), "4194300"),
         ]
     );
-    assert_eq!(crate::incident::biggest_by_rss(&t, 1, &[]), vec![11]);
+    assert_eq!(crate::capture::gather::biggest_by_rss(&t, 1, &[]), vec![11]);
 }
 
 #[test]
@@ -350,7 +350,7 @@ proptest! {
             if plain {
                 String::from_utf8(raw.to_vec()).unwrap()
             } else {
-                crate::escape::escape_word(raw)
+                crate::text::escape::escape_word(raw)
             }
         };
 

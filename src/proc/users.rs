@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::path::Path;
 
-use crate::escape::{escape, looks_blank};
-use crate::ps::{PsTable, RowId, USER};
+use crate::parse::ps::{PsTable, RowId, USER};
+use crate::text::escape::{escape, looks_blank};
 
 /// The passwd database, behind a seam so tests need no real long-named users.
 pub trait UserNames {
@@ -101,8 +101,9 @@ fn reads_as_one_word(name: &str) -> bool {
 /// The real uid, first of the four on the `Uid:` line of `/proc/PID/status`.
 pub fn real_uid(proc_root: &Path, pid: u32) -> Option<u32> {
     let status =
-        crate::procinfo::read_proc_file(&proc_root.join(pid.to_string()).join("status")).ok()?;
-    crate::procinfo::status_uid(&status).ok()
+        crate::proc::details::read_proc_file(&proc_root.join(pid.to_string()).join("status"))
+            .ok()?;
+    crate::proc::details::status_uid(&status).ok()
 }
 
 /// The value after `Name:` in a status-style file, without the one tab the kernel puts after the
@@ -118,7 +119,7 @@ pub fn status_field<'a>(status: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::ps;
+    use crate::parse::ps;
 
     struct FakeUsers;
     impl UserNames for FakeUsers {

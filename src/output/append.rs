@@ -228,7 +228,7 @@ fn unusable_directory(dir: &Path, file: LogFile, e: &io::Error) -> String {
     };
     format!(
         "cannot use log directory {}: {}: {e}; {fix}",
-        crate::escape::escape_path(dir),
+        crate::text::escape::escape_path(dir),
         file.file_name()
     )
 }
@@ -236,10 +236,11 @@ fn unusable_directory(dir: &Path, file: LogFile, e: &io::Error) -> String {
 fn running_user() -> String {
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
-    use crate::users::UserNames;
-    crate::users::SystemUsers
-        .name_of(uid)
-        .map_or_else(|| format!("uid {uid}"), |name| crate::escape::escape(&name))
+    use crate::proc::users::UserNames;
+    crate::proc::users::SystemUsers.name_of(uid).map_or_else(
+        || format!("uid {uid}"),
+        |name| crate::text::escape::escape(&name),
+    )
 }
 
 fn write_whole(f: &mut File, text: &str) -> io::Result<()> {

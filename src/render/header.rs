@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::duration::format_duration;
-use crate::episode::Report;
-use crate::human::format_kib_of;
-use crate::incident::Incident;
-use crate::meminfo::MemSample;
-use crate::table;
+use crate::capture::gather::Incident;
+use crate::decide::episode::Report;
+use crate::render::table;
+use crate::sample::meminfo::MemSample;
+use crate::text::duration::format_duration;
+use crate::text::size::format_kib_of;
 
 /// What a header line is for.
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,2 @@
+pub mod ps;
+pub mod top;

@@ -1,0 +1,2 @@
+pub mod details;
+pub mod users;

@@ -1,0 +1,3 @@
+pub mod details;
+pub mod header;
+pub mod table;

@@ -1,0 +1,3 @@
+pub mod duration;
+pub mod escape;
+pub mod size;
