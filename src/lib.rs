@@ -1,7 +1,6 @@
 //! memory-monitor: watches overall memory use and, when it stays high, writes an audit of every
 //! process to a plain-text log.
 
-pub mod allocator;
 pub mod capture;
 pub mod daemon;
 pub mod decide;

@@ -20,12 +20,6 @@ use memory_monitor::render::header::{self as report, Occasion};
 use memory_monitor::sample::meminfo::MeminfoReader;
 use memory_monitor::text::duration::parse_duration;
 
-/// Only where musl's allocator is the system's; see `allocator.rs`.
-#[cfg(target_env = "musl")]
-#[global_allocator]
-static ALLOCATOR: memory_monitor::allocator::SmallFromDlmalloc =
-    memory_monitor::allocator::SmallFromDlmalloc;
-
 /// Watches memory use and, when it stays high, logs what every process was doing.
 #[derive(Parser, Debug)]
 #[command(
