@@ -16,12 +16,14 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use memory_monitor::capture::gather::{self as incident, Sources};
-use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Tools};
+use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Sources, Tools};
 use memory_monitor::daemon::Watch;
-use memory_monitor::decide::episode::Rules;
-use memory_monitor::proc::users::SystemUsers;
-use memory_monitor::render::header::{self as report, Occasion};
+use memory_monitor::decide::Rules;
+use memory_monitor::proc::SystemUsers;
+use memory_monitor::render::{details, incident};
+use memory_monitor::report::{Occasion, Report};
+use memory_monitor::sample::MemSample;
+use rustix::process::{Pid, Signal, kill_process};
 
 struct Counting;
 
@@ -119,10 +121,8 @@ fn idle_ticks(verdict: &mut Verdict) {
         let cpu0 = cpu_time();
         for _ in 0..BATCH {
             std::hint::black_box(
-                memory_monitor::sample::meminfo::parse_meminfo(std::hint::black_box(
-                    &buf[..text_len],
-                ))
-                .unwrap(),
+                memory_monitor::sample::parse_meminfo(std::hint::black_box(&buf[..text_len]))
+                    .unwrap(),
             );
         }
         parse.push(per_tick(cpu0));
@@ -216,7 +216,7 @@ fn parse_and_render(verdict: &mut Verdict) {
         clock_ticks: 100,
     };
     let now = chrono::Local::now().fixed_offset();
-    let sample = memory_monitor::sample::meminfo::MemSample {
+    let memory = MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
     };
@@ -226,11 +226,20 @@ fn parse_and_render(verdict: &mut Verdict) {
     for _ in 0..101 {
         let outputs = Outputs::recorded(Ok(ps.clone()), Ok(top.clone()));
         let (start, cpu_start) = (Instant::now(), cpu_time());
-        let incident = incident::from_outputs(outputs, &sources);
-        let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());
-        let text = report::render_incident(&header, &incident);
+        let report = Report {
+            time: now,
+            occasion: Occasion::Snapshot,
+            memory,
+            evidence: sources.evidence_from(outputs),
+        };
+        let mut text = String::new();
+        incident::render(&report, &mut text);
         let mut details = String::new();
-        memory_monitor::render::details::render(&incident.details, &now, &mut details);
+        details::render(
+            report.evidence.details.as_deref().unwrap_or_default(),
+            &now,
+            &mut details,
+        );
         times.push(start.elapsed().as_secs_f64() * 1e3);
         cpu_times.push((cpu_time() - cpu_start).as_secs_f64() * 1e3);
         rows = text.lines().filter(|l| !l.starts_with("  ")).count() - 3;
@@ -303,8 +312,7 @@ fn resident_memory(verdict: &mut Verdict) {
         }
         std::thread::sleep(Duration::from_secs(2));
         let rss = status_kib(child.id(), "VmRSS");
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let _ = kill_process(Pid::from_child(&child), Signal::TERM);
         child.wait().unwrap();
         rss / 1024.0
     };

@@ -1,12 +1,24 @@
 //! memory-monitor: watches overall memory use and, when it stays high, writes an audit of every
-//! process to a plain-text log.
+//! process to plain-text logs. The modules follow the data's path:
+//!
+//! sample ([`sample`]) → decide ([`decide`]) → capture ([`capture`], reading [`proc`]) → parse
+//! ([`parse`]) → one entry as data ([`report`]) → render ([`render`]) → write to each output
+//! ([`output`]).
+//!
+//! [`daemon`] ties them into the loop and [`snapshot`] into one report now; [`cli`] reads the
+//! command line and [`defaults`] holds every default. [`text`] is shared by all: escaping,
+//! sizes, durations, numbers. Between the edges (sample, capture, output) everything is pure.
 
 pub mod capture;
+pub mod cli;
 pub mod daemon;
 pub mod decide;
+pub mod defaults;
 pub mod output;
 pub mod parse;
 pub mod proc;
 pub mod render;
+pub mod report;
 pub mod sample;
+pub mod snapshot;
 pub mod text;

@@ -2,6 +2,9 @@
 //! truth measured from /proc/stat over the same time. A test binary of its own, so no other test
 //! runs beside it and disturbs the load.
 
+#[path = "integration/util/mod.rs"]
+mod util;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -27,6 +30,9 @@ fn cpu_jiffies() -> (u64, u64) {
 
 #[test]
 fn one_busy_core_reads_near_the_truth() {
+    if !util::require_procps() {
+        return;
+    }
     let cpus = std::thread::available_parallelism().unwrap().get();
     let stop = Arc::new(AtomicBool::new(false));
     let spinner = {

@@ -2,20 +2,21 @@
 //! threshold, while its resident memory is watched (`bench/soak.sh` runs the whole day). The
 //! decision rules' own soak, a million samples against an oracle, is in tests/soak_rules.rs.
 
-mod common;
+#[path = "integration/util/mod.rs"]
+mod util;
 
-use common::episodes::{Counts, INTERVAL, Rng, actual, counts, default_rules};
+use util::episodes::{Counts, INTERVAL, Rng, actual, counts, default_rules};
 
-use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{self, AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 
-use common::{FakeProc, corpus_dir, fake_program};
-use regex::Regex;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fs::inotify;
+use rustix::process::{Signal, kill_process};
+use util::{FakeProc, corpus_dir, fake_program};
 // The daemon, accelerated: the defaults (3 s, 15 s, 10 min) divided by 1500, so that a tick
 // stands for 3 s and a day is 28,800 ticks, about a minute.
 const SPEEDUP: u32 = 1500;
@@ -62,57 +63,43 @@ fn set_used(fake: &FakeProc, percent: u64) {
 /// Counts reads of one file through inotify: the daemon reads meminfo once per tick, so this
 /// counts its ticks from outside. Two reads that land before the first is collected count as
 /// one, so the count is a lower bound.
-struct Reads(std::fs::File);
+struct Reads(OwnedFd);
 
 impl Reads {
     fn watch(path: &Path) -> Reads {
-        // SAFETY: plain system calls; the descriptor is checked and then owned by the File.
-        unsafe {
-            let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
-            assert!(
-                fd >= 0,
-                "inotify_init1: {}",
-                std::io::Error::last_os_error()
-            );
-            let file = std::fs::File::from_raw_fd(fd);
-            let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-            let wd = libc::inotify_add_watch(fd, c_path.as_ptr(), libc::IN_ACCESS);
-            assert!(
-                wd >= 0,
-                "inotify_add_watch: {}",
-                std::io::Error::last_os_error()
-            );
-            Reads(file)
-        }
+        let fd = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
+            .expect("inotify_init1");
+        inotify::add_watch(&fd, path, inotify::WatchFlags::ACCESS).expect("inotify_add_watch");
+        Reads(fd)
     }
 
     /// Waits up to 100 ms for reads and says how many there were.
     fn wait(&mut self) -> u64 {
-        let mut poll = libc::pollfd {
-            fd: self.0.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut poll, 1, 100) } <= 0 {
+        let mut fds = [PollFd::new(&self.0, PollFlags::IN)];
+        let timeout = Timespec::try_from(Duration::from_millis(100)).unwrap();
+        if rustix::event::poll(&mut fds, Some(&timeout)).unwrap_or(0) == 0 {
             return 0;
         }
-        let mut buf = [0u8; 4096];
-        let n = match self.0.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return 0,
-            Err(e) => panic!("reading inotify events: {e}"),
-        };
-        let field = |at: usize| u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap());
+        let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+        let mut events = inotify::Reader::new(&self.0, &mut buf);
         let mut reads = 0;
-        let mut at = 0;
-        while at < n {
-            let mask = field(at + 4);
-            assert_eq!(mask & libc::IN_Q_OVERFLOW, 0, "inotify queue overflowed");
-            reads += u64::from(mask & libc::IN_ACCESS != 0);
-            at += std::mem::size_of::<libc::inotify_event>() + field(at + 12) as usize;
+        loop {
+            match events.next() {
+                Ok(event) => {
+                    let flags = event.events();
+                    assert!(
+                        !flags.contains(inotify::ReadFlags::QUEUE_OVERFLOW),
+                        "inotify queue overflowed"
+                    );
+                    reads += u64::from(flags.contains(inotify::ReadFlags::ACCESS));
+                }
+                Err(rustix::io::Errno::AGAIN) => return reads,
+                Err(e) => panic!("reading inotify events: {e}"),
+            }
+            if events.is_buffer_empty() {
+                return reads;
+            }
         }
-        reads
     }
 }
 
@@ -167,17 +154,7 @@ struct Logged {
 /// since ps and top print the same every time) and, in incidents.log, recovered lines. Incident
 /// numbers count up from 1, one per episode, shared by its repeats.
 fn check_log(name: &str, text: &str) -> Logged {
-    let header = Regex::new(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| RAM \d+\.\d% \(.+ of .+\) \| CPU (\d+\.\d%|n/a) \| above 80% for \S+?(, \S+ since first report)?$",
-    )
-    .unwrap();
-    let marker =
-        Regex::new(r"^===== new log \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| memory-monitor \S+ =====$")
-            .unwrap();
-    let recovered = Regex::new(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| recovered \| RAM \d+\.\d% \| high for \S+$",
-    )
-    .unwrap();
+    use util::log::{MARKER as marker, RECOVERED as recovered, header};
     assert!(
         text.ends_with("\n\n"),
         "{name} does not end with a blank line"
@@ -202,13 +179,13 @@ fn check_log(name: &str, text: &str) -> Logged {
             open_episode = true;
             rest = &rest[1..];
         }
-        let h = header
-            .captures(rest[0])
-            .unwrap_or_else(|| panic!("{}", broken()));
-        assert_eq!(h[1].parse::<u32>().unwrap(), incident, "{}", broken());
+        let h = header(rest[0]).unwrap_or_else(|| panic!("{}", broken()));
+        assert_eq!(h.incident, Some(incident), "{}", broken());
+        assert_eq!(h.threshold.as_deref(), Some("80%"), "{}", broken());
+        assert!(h.time.ends_with(" +00:00"), "{}", broken());
         assert!(open_episode, "{}", broken());
         let first = rest.len() < lines.len();
-        assert_eq!(first, h.get(3).is_none(), "{}", broken());
+        assert_eq!(first, h.since_first_report.is_none(), "{}", broken());
         if first {
             logged.first_reports += 1;
         } else {
@@ -218,7 +195,7 @@ fn check_log(name: &str, text: &str) -> Logged {
         let body = &rest[1..];
         assert!(
             body.iter()
-                .all(|l| !l.is_empty() && !header.is_match(l) && !marker.is_match(l)),
+                .all(|l| !l.is_empty() && header(l).is_none() && !marker.is_match(l)),
             "{}",
             broken()
         );
@@ -255,7 +232,7 @@ fn soak(hours: u64) -> Soak {
     ));
 
     let fake = FakeProc::new();
-    fake.add(&common::firewalld());
+    fake.add(&util::firewalld());
     set_used(&fake, schedule[0]);
     let mut reads = Reads::watch(&fake.path().join("meminfo"));
     let dir = tempfile::tempdir().unwrap();
@@ -345,8 +322,7 @@ fn soak(hours: u64) -> Soak {
     let took = started.elapsed();
     let ticks = ticks.into_inner();
 
-    // SAFETY: signalling our own child.
-    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    kill_process(util::daemon::pid_of(&daemon.0), Signal::TERM).unwrap();
     let status = daemon.0.wait().unwrap();
     assert!(status.success(), "{status}; stderr:\n{}", stderr_text());
 

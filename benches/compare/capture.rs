@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use memory_monitor::capture::gather::{self as incident, Sources};
-use memory_monitor::capture::{self, OUTPUT_LIMIT, Outputs, PS_ARGS, TOP_ARGS, Tools};
-use memory_monitor::render::header::{self as report, Occasion};
+use memory_monitor::capture::{self, OUTPUT_LIMIT, Outputs, PS_ARGS, Sources, TOP_ARGS, Tools};
+use memory_monitor::render::{details, incident};
+use memory_monitor::report::{Occasion, Report};
+use memory_monitor::sample::MemSample;
+use rustix::time::{ClockId, clock_gettime};
 
 use crate::measure::{median, ms, process_count, run_measured, start_daemon, status_kib};
 
@@ -98,12 +100,7 @@ fn raw(program: &str, args: &[&str]) -> Command {
 }
 
 fn thread_cpu() -> Duration {
-    // SAFETY: clock_gettime fills the timespec we pass.
-    let t = unsafe {
-        let mut t: libc::timespec = std::mem::zeroed();
-        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t);
-        t
-    };
+    let t = clock_gettime(ClockId::ThreadCPUTime);
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
@@ -116,28 +113,36 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
         timeout: Duration::from_secs(1),
         output_limit: OUTPUT_LIMIT,
     };
-    let no_details = Sources::of_this_system(tools, PathBuf::from("/proc"), 0);
-    let sample = memory_monitor::sample::meminfo::MemSample {
+    let no_details = Sources::of_this_system(tools.clone(), PathBuf::from("/proc"), 0);
+    let with_details = Sources::of_this_system(tools, PathBuf::from("/proc"), 5);
+    let memory = MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
     };
-    let now = chrono::Local::now().fixed_offset();
+    let time = chrono::Local::now().fixed_offset();
     let (ps, top) = (ps.to_vec(), top.to_vec());
     let start = thread_cpu();
-    let mut incident = incident::from_outputs(Outputs::recorded(Ok(ps), Ok(top)), &no_details);
-    let header = report::header_line(&now, &Occasion::Snapshot, &sample, incident.cpu_busy());
-    let text = report::render_incident(&header, &incident);
+    let report = Report {
+        time,
+        occasion: Occasion::Snapshot,
+        memory,
+        evidence: no_details.evidence_from(Outputs::recorded(Ok(ps.clone()), Ok(top.clone()))),
+    };
+    let mut text = String::new();
+    incident::render(&report, &mut text);
     let parsed_and_rendered = thread_cpu() - start;
-    assert!(incident.ps.is_ok(), "ps output parsed");
+    assert!(report.evidence.ps.is_ok(), "ps output parsed");
 
-    if let Ok(table) = &incident.ps {
-        incident.details = incident::details_of(table, 5, &[], &no_details);
-    }
+    let details_read = with_details.evidence_from(Outputs::recorded(Ok(ps), Ok(top)));
     let start = thread_cpu();
-    let mut details = String::new();
-    memory_monitor::render::details::render(&incident.details, &now, &mut details);
+    let mut details_text = String::new();
+    details::render(
+        details_read.details.as_deref().unwrap_or_default(),
+        &time,
+        &mut details_text,
+    );
     let details_rendered = thread_cpu() - start;
-    std::hint::black_box((text, details));
+    std::hint::black_box((text, details_text));
     parsed_and_rendered + details_rendered
 }
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::sample::meminfo::{MemSample, MeminfoError, parse_meminfo};
+use memory_monitor::sample::{MemSample, MeminfoError, parse_meminfo};
 
 const FIELDS: [&str; 7] = [
     "MemTotal",

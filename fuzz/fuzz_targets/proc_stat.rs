@@ -9,7 +9,7 @@ mod common;
 
 use common::{assert_one_clean_entry, not_read};
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::proc::details::{ProcDetails, running_time};
+use memory_monitor::proc::{ProcDetails, running_time};
 
 fuzz_target!(|data: &[u8]| {
     let Some((ticks, rest)) = data.split_first_chunk::<8>() else {

@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_one_clean_entry, not_read};
 use libfuzzer_sys::fuzz_target;
-use memory_monitor::proc::details::{Parent, ProcDetails, User, parse_status, status_uid};
+use memory_monitor::proc::{Parent, ProcDetails, User, parse_status, status_uid};
 
 fuzz_target!(|data: &[u8]| {
     let status = parse_status(data);
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         user: status.uid.map(|uid| User { uid, name: None }),
         command: not_read(),
         // The name comes from comm, not status.
-        name: Ok("fuzzed".into()),
+        name: Ok(b"fuzzed".to_vec()),
         running_for: not_read(),
         rss_kib: status.rss_kib,
         peak_rss_kib: status.peak_rss_kib,
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         state: status.state,
         parent: status.ppid.map(|pid| Parent {
             pid,
-            name: Ok("init".into()),
+            name: Ok(b"init".to_vec()),
         }),
         cwd: not_read(),
     };

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         .strip_suffix('\n')
         .expect("the table ends with a newline");
     let lines: Vec<&str> = body.split('\n').collect();
-    assert_eq!(lines.len(), 1 + rows + parsed.odd_lines.len(), "{out:?}");
+    assert_eq!(lines.len(), 1 + rows + parsed.odd_lines().len(), "{out:?}");
     for line in lines {
         assert!(!line.contains(char::is_control), "{line:?}");
         assert!(!line.is_empty() && !line.ends_with(' '), "{line:?}");

@@ -1,25 +1,31 @@
-//! Running ps and top for an incident, side by side, through duct: C locale, stdin closed, their
-//! own process group so a hung ps (or a script posing as one) is killed whole, and their output
-//! read here through pipes we own. One `poll` loop reads both programs and the stop signal, so
-//! the output can be capped, a stop is seen at once, and no reader thread outlives a capture.
+//! Capturing the machine at the moment of a report: ps and top run side by side, then the
+//! details of the biggest processes read from `/proc` ([`Sources::gather`]).
+//!
+//! ps and top run through duct: C locale, stdin closed, their own process group so a hung ps (or
+//! a script posing as one) is killed whole, and their output read here through pipes we own. One
+//! `poll` loop reads both programs and the stop signal, so the output can be capped, a stop is
+//! seen at once, and no reader thread outlives a capture.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub mod gather;
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+mod gather;
 mod program;
 pub mod top_lines;
 
-use program::{Child, Keep, reap_all};
+pub use gather::Sources;
 
-use crate::capture::top_lines::TopLines;
-use crate::daemon::signals::Signals;
+use program::{Child, Keep, reap_all};
+use top_lines::TopLines;
+
+use crate::report::ProgramFailure;
 use crate::text::escape::escape;
-use crate::text::size::format_kib;
 
 /// The programs to run; paths or names looked up in PATH.
 #[derive(Clone, Debug)]
@@ -35,22 +41,31 @@ impl Tools {
     /// At start: both programs can be found and run, or one line says what is wrong and how
     /// to put it right. A name without a slash is looked up in PATH, as it will be when run.
     pub fn check(&self) -> Result<(), String> {
-        check_program("ps", "--ps-bin", &self.ps_bin)?;
-        check_program("top", "--top-bin", &self.top_bin).map(drop)
+        self.clone().resolved_on(&search_path()).map(drop)
     }
 
     /// Checked as [`Tools::check`] does, and with names found on PATH replaced by their paths:
     /// for one capture run at once (`snapshot`), so PATH is searched once, not twice. The
     /// daemon keeps the names and looks them up at each capture, as a shell would.
-    pub fn resolved(mut self) -> Result<Tools, String> {
-        self.ps_bin = check_program("ps", "--ps-bin", &self.ps_bin)?;
-        self.top_bin = check_program("top", "--top-bin", &self.top_bin)?;
+    pub fn resolved(self) -> Result<Tools, String> {
+        self.resolved_on(&search_path())
+    }
+
+    /// [`Tools::resolved`] with `path` for PATH.
+    pub fn resolved_on(mut self, path: &OsStr) -> Result<Tools, String> {
+        self.ps_bin = check_program("ps", "--ps-bin", &self.ps_bin, path)?;
+        self.top_bin = check_program("top", "--top-bin", &self.top_bin, path)?;
         Ok(self)
     }
 }
 
-/// The program to run: its path as given, or where PATH has it.
-fn check_program(name: &str, option: &str, program: &OsStr) -> Result<OsString, String> {
+/// The program to run: its path as given, or where `search_path` has it.
+fn check_program(
+    name: &str,
+    option: &str,
+    program: &OsStr,
+    search_path: &OsStr,
+) -> Result<OsString, String> {
     let shown = escape(program.as_encoded_bytes());
     if program.as_encoded_bytes().contains(&b'/') {
         return match executable(Path::new(program)) {
@@ -60,12 +75,12 @@ fn check_program(name: &str, option: &str, program: &OsStr) -> Result<OsString, 
             )),
         };
     }
-    if let Some(path) = find_in_path(program) {
+    if let Some(path) = find_in(search_path, program) {
         Ok(path.into_os_string())
     } else {
         Err(format!(
             "{shown} not found on PATH ({}); install procps (sudo apt-get install procps) or give its path with {option}",
-            escape(search_path().as_encoded_bytes())
+            escape(search_path.as_encoded_bytes())
         ))
     }
 }
@@ -76,11 +91,15 @@ fn search_path() -> OsString {
 }
 
 /// Where a program named without a slash is, as execvp would find it.
-pub(crate) fn find_in_path(program: &OsStr) -> Option<PathBuf> {
+fn find_in_path(program: &OsStr) -> Option<PathBuf> {
+    find_in(&search_path(), program)
+}
+
+fn find_in(search_path: &OsStr, program: &OsStr) -> Option<PathBuf> {
     if program.as_encoded_bytes().contains(&b'/') {
         return None;
     }
-    std::env::split_paths(&search_path())
+    std::env::split_paths(search_path)
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join(program))
         .find(|candidate| executable(candidate).is_ok())
@@ -157,18 +176,10 @@ impl Captured {
     }
 }
 
-/// Says in the report that a program's output was cut, so nobody takes the table for complete.
-pub fn cut_note(program: &str, cut: Cut) -> String {
-    format!(
-        "{program} printed more than {}; only the lines before that were read",
-        format_kib(u64::try_from(cut.limit / 1024).unwrap_or(u64::MAX))
-    )
-}
-
 #[derive(Debug)]
 pub struct Outputs {
-    pub ps: Result<Captured, String>,
-    pub top: Result<Captured, String>,
+    pub ps: Result<Captured, ProgramFailure>,
+    pub top: Result<Captured, ProgramFailure>,
     /// The PIDs of the ps and top we ran: they are in the table, as every process is, but
     /// have ended by the time details are read.
     pub own_pids: Vec<u32>,
@@ -176,7 +187,10 @@ pub struct Outputs {
 
 impl Outputs {
     /// Outputs recorded elsewhere, whole, as tests and benchmarks feed them.
-    pub fn recorded(ps: Result<Vec<u8>, String>, top: Result<Vec<u8>, String>) -> Outputs {
+    pub fn recorded(
+        ps: Result<Vec<u8>, ProgramFailure>,
+        top: Result<Vec<u8>, ProgramFailure>,
+    ) -> Outputs {
         Outputs {
             ps: ps.map(Captured::whole),
             top: top.map(Captured::whole),
@@ -189,12 +203,23 @@ impl Outputs {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
+/// What a capture watches, beside the programs, for a request to stop: the daemon's signals.
+pub trait StopRequest {
+    /// Readable when a request may be waiting.
+    fn as_fd(&self) -> BorrowedFd<'_>;
+    /// Takes what is waiting; whether it asks to stop.
+    fn take_stop(&self) -> bool;
+}
+
 /// Room for a typical machine's ps output (about 75 bytes a process) from the start: grown from
 /// empty, the buffer would pass through every small size on the way, each a fresh allocation.
 const PS_START_ROOM: usize = 64 * 1024;
 
 /// Runs ps and top side by side. `stop` is polled with them: a stop signal kills both at once.
-pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, Interrupted> {
+pub fn run_ps_and_top(
+    tools: &Tools,
+    stop: Option<&dyn StopRequest>,
+) -> Result<Outputs, Interrupted> {
     let deadline = Instant::now() + tools.timeout;
     let mut children = [
         Child::start(
@@ -239,11 +264,16 @@ pub fn run_ps_and_top(tools: &Tools, stop: Option<&Signals>) -> Result<Outputs, 
 
 /// Sleeps until a pipe has something (or closed), the stop signal came, or it is time to check
 /// on the children; says whether a stop was requested.
-fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Instant) -> bool {
-    let mut fds: Vec<libc::pollfd> = children
+fn stop_requested(
+    children: &[Child; 2],
+    stop: Option<&dyn StopRequest>,
+    deadline: Instant,
+) -> bool {
+    let readable = |fd| PollFd::from_borrowed_fd(fd, PollFlags::IN);
+    let mut fds: Vec<PollFd> = children
         .iter()
         .flat_map(Child::pipes_to_watch)
-        .map(|pipe| pollfd(pipe.as_fd().as_raw_fd()))
+        .map(|pipe| readable(pipe.as_fd()))
         .collect();
     // A pidfd wakes us when its program exits, so nothing needs checking on a timer. Only while
     // the exit is news: afterwards it would stay readable and spin the loop.
@@ -252,146 +282,41 @@ fn stop_requested(children: &[Child; 2], stop: Option<&Signals>, deadline: Insta
             .iter()
             .filter(|c| c.result.is_none() && c.exited.is_none())
             .filter_map(|c| c.pidfd.as_ref())
-            .map(|pidfd| pollfd(pidfd.as_raw_fd())),
+            .map(|pidfd| readable(pidfd.as_fd())),
     );
-    let stop_index = stop.map(|signals| {
-        fds.push(pollfd(signals.as_fd().as_raw_fd()));
+    let stop_index = stop.map(|stop| {
+        fds.push(readable(stop.as_fd()));
         fds.len() - 1
     });
     let timeout = children.iter().filter_map(Child::next_check).fold(
         deadline.saturating_duration_since(Instant::now()),
         Duration::min,
     );
-    let millis = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
-    let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
-    // SAFETY: `fds` is a valid array of `count` pollfd structures.
-    let ready = unsafe { libc::poll(fds.as_mut_ptr(), count, millis) };
+    // At least a millisecond, so a check due now does not spin.
+    let timeout = Timespec::try_from(timeout.max(Duration::from_millis(1))).ok();
+    // An error (EINTR) is a wake-up like any other: the loop looks at everything again.
+    let ready = rustix::event::poll(&mut fds, timeout.as_ref()).unwrap_or(0);
     let stop_ready = ready > 0
         && stop_index
             .and_then(|i| fds.get(i))
-            .is_some_and(|fd| fd.revents != 0);
-    stop_ready && stop.is_some_and(Signals::take_stop)
+            .is_some_and(|fd| !fd.revents().is_empty());
+    stop_ready && stop.is_some_and(|stop| stop.take_stop())
 }
-
-fn pollfd(fd: libc::c_int) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
-    fn script(dir: &Path, name: &str, body: &str) -> OsString {
-        let path = dir.join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path.into_os_string()
-    }
-
-    fn tools(dir: &Path, ps: &str, top: &str, output_limit: usize) -> Tools {
-        Tools {
-            ps_bin: script(dir, "ps", ps),
-            top_bin: script(dir, "top", top),
-            timeout: Duration::from_secs(5),
-            output_limit,
-        }
-    }
-
-    /// Whether a process with this command line still runs a moment later (SIGKILL takes
-    /// effect asynchronously; a killed process has no command line).
-    fn alive(cmdline: &[u8]) -> bool {
-        let running = || {
-            std::fs::read_dir("/proc")
-                .unwrap()
-                .flatten()
-                .any(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == cmdline))
-        };
-        let until = Instant::now() + Duration::from_secs(1);
-        while running() {
-            if Instant::now() > until {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
-    }
-
-    #[test]
-    fn output_before_an_exit_is_kept_when_a_grandchild_holds_the_pipe() {
-        let dir = tempfile::tempdir().unwrap();
-        let tools = tools(
-            dir.path(),
-            "echo from-ps; sleep 68.5 & exit 0",
-            "echo from-top >&2; printf 'top - 1\\n'",
-            OUTPUT_LIMIT,
+    /// Starts `sh -c script`, waits until its stdout pipe holds `bytes`, then reads what it has.
+    fn started_and_read(script: &str, bytes: u64) -> Child {
+        let mut child = Child::start(
+            "p",
+            &"/bin/sh".into(),
+            &["-c", script],
+            Keep::All(Vec::new()),
         );
-        let started = Instant::now();
-        let outputs = run_ps_and_top(&tools, None).unwrap();
-        assert_eq!(outputs.ps.unwrap(), Captured::whole(b"from-ps\n".to_vec()));
-        assert_eq!(outputs.top.unwrap(), Captured::whole(b"top - 1\n".to_vec()));
-        assert!(
-            started.elapsed() < Duration::from_secs(4),
-            "not the timeout"
-        );
-        assert!(
-            !alive(b"sleep\x0068.5\x00"),
-            "the grandchild went with its group"
-        );
-    }
-
-    #[test]
-    fn output_past_the_limit_is_cut_at_a_line_and_the_program_killed() {
-        let dir = tempfile::tempdir().unwrap();
-        let tools = tools(dir.path(), "exec yes 123456789", "exit 3", 1000);
-        let outputs = run_ps_and_top(&tools, None).unwrap();
-        let ps = outputs.ps.unwrap();
-        assert_eq!(ps.cut, Some(Cut { limit: 1000 }));
-        assert_eq!(ps.bytes, b"123456789\n".repeat(100));
-        assert_eq!(outputs.top, Err("top exited with status 3".into()));
-        assert!(!alive(b"yes\x00123456789\x00"));
-        assert_eq!(
-            cut_note("ps", Cut { limit: 16 << 20 }),
-            "ps printed more than 16.00 MiB; only the lines before that were read"
-        );
-    }
-
-    #[test]
-    fn a_program_that_cannot_start_is_said_so() {
-        let tools = Tools {
-            ps_bin: "/nonexistent/ps".into(),
-            top_bin: "/dev/null".into(),
-            timeout: Duration::from_secs(1),
-            output_limit: OUTPUT_LIMIT,
-        };
-        let outputs = run_ps_and_top(&tools, None).unwrap();
-        assert_eq!(outputs.ps, Err("ps not found (/nonexistent/ps)".into()));
-        let top = outputs.top.unwrap_err();
-        assert!(
-            top.starts_with("top could not be started (/dev/null): "),
-            "{top}"
-        );
-        assert!(tools.check().is_err());
-        assert!(tools.resolved().is_err());
-    }
-
-    /// Starts `body`, waits until its stdout pipe holds `bytes`, then reads what it has.
-    fn started_and_read(body: &str, dir: &Path, bytes: libc::c_int) -> Child {
-        let program = script(dir, "p", body);
-        let mut child = Child::start("p", &program, &[], Keep::All(Vec::new()));
-        let fd = child.stdout.as_ref().unwrap().as_fd().as_raw_fd();
+        let pipe = child.stdout.as_ref().unwrap();
         let until = Instant::now() + Duration::from_secs(30);
-        loop {
-            let mut queued: libc::c_int = 0;
-            // SAFETY: FIONREAD writes one int, the bytes waiting in the pipe.
-            assert_eq!(unsafe { libc::ioctl(fd, libc::FIONREAD, &mut queued) }, 0);
-            if queued >= bytes {
-                break;
-            }
+        while rustix::io::ioctl_fionread(pipe).unwrap() < bytes {
             assert!(
                 Instant::now() < until,
                 "the program never printed {bytes} bytes"
@@ -404,8 +329,7 @@ mod tests {
 
     #[test]
     fn a_running_program_s_pipes_rest_after_a_small_read_but_not_while_it_streams() {
-        let dir = tempfile::tempdir().unwrap();
-        let trickle = started_and_read("printf abc; exec sleep 5", dir.path(), 3);
+        let trickle = started_and_read("printf abc; exec sleep 5", 3);
         assert!(trickle.pidfd.is_some(), "this kernel has pidfds");
         assert_eq!(trickle.printed, 3);
         assert_eq!(trickle.pipes_to_watch().count(), 0, "paused");
@@ -416,7 +340,7 @@ mod tests {
         );
 
         // A full pipe: the program is waiting for us.
-        let stream = started_and_read("head -c 1000000 /dev/zero; exec sleep 5", dir.path(), 65536);
+        let stream = started_and_read("head -c 1000000 /dev/zero; exec sleep 5", 65536);
         assert!(stream.printed >= 64 * 1024, "{}", stream.printed);
         assert_eq!(
             stream.pipes_to_watch().count(),
@@ -430,25 +354,5 @@ mod tests {
             child.signal_group();
         }
         reap_all(&mut both);
-    }
-
-    #[test]
-    fn names_resolve_to_their_paths_on_path_and_paths_stay() {
-        let dir = tempfile::tempdir().unwrap();
-        let top = script(dir.path(), "top", "exit 0");
-        let tools = Tools {
-            ps_bin: "sh".into(),
-            top_bin: top.clone(),
-            timeout: Duration::from_secs(1),
-            output_limit: OUTPUT_LIMIT,
-        }
-        .resolved()
-        .unwrap();
-        assert_eq!(
-            Some(PathBuf::from(&tools.ps_bin)),
-            find_in_path(OsStr::new("sh"))
-        );
-        assert!(Path::new(&tools.ps_bin).is_absolute(), "{:?}", tools.ps_bin);
-        assert_eq!(tools.top_bin, top);
     }
 }

@@ -3,17 +3,18 @@
 
 use std::ffi::OsString;
 use std::io::{self, PipeReader, Read};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, PidfdFlags, Signal};
+
+use super::top_lines::TopLines;
 use super::{Captured, Cut, STDERR_KEPT};
-use crate::capture::top_lines::TopLines;
-use crate::text::duration::format_duration;
-use crate::text::escape::escape;
+use crate::report::{Ending, ProgramFailure};
 
 /// Without a pidfd (Linux before 5.3), the longest sleep between checks on the children: a
 /// child that exits while a grandchild still holds its pipes gives no wake-up of its own.
@@ -93,7 +94,7 @@ pub(super) struct Child {
     pub(super) exited: Option<(ExitStatus, Instant)>,
     /// Until when the pipes are left out of the poll (see [`READ_PAUSE`]).
     pub(super) paused_until: Option<Instant>,
-    pub(super) result: Option<Result<Captured, String>>,
+    pub(super) result: Option<Result<Captured, ProgramFailure>>,
 }
 
 impl Child {
@@ -125,11 +126,18 @@ impl Child {
                 child.stderr = Some(stderr);
             }
             Err(e) => {
-                let program = escape(program.as_encoded_bytes());
+                let path = program.as_encoded_bytes().to_vec();
                 child.result = Some(Err(if e.kind() == io::ErrorKind::NotFound {
-                    format!("{name} not found ({program})")
+                    ProgramFailure::NotFound {
+                        program: name,
+                        path,
+                    }
                 } else {
-                    format!("{name} could not be started ({program}): {e}")
+                    ProgramFailure::CannotStart {
+                        program: name,
+                        path,
+                        error: e.to_string(),
+                    }
                 }));
             }
         }
@@ -224,7 +232,10 @@ impl Child {
                 }
                 Some(Ok(None)) | None => {}
                 Some(Err(e)) => {
-                    self.result = Some(Err(format!("{} could not be waited for: {e}", self.name)));
+                    self.result = Some(Err(ProgramFailure::CannotWait {
+                        program: self.name,
+                        error: e.to_string(),
+                    }));
                     return;
                 }
             }
@@ -247,35 +258,34 @@ impl Child {
             None if Instant::now() >= deadline => {
                 self.signal_group();
                 self.reap(Instant::now() + REAP_FOR);
-                self.result = Some(Err(format!(
-                    "{} timed out after {} and was killed",
-                    self.name,
-                    format_duration(limit)
-                )));
+                self.result = Some(Err(ProgramFailure::TimedOut {
+                    program: self.name,
+                    after: limit,
+                }));
             }
             None => {}
         }
     }
 
-    fn finished(&mut self, status: ExitStatus) -> Result<Captured, String> {
+    fn finished(&mut self, status: ExitStatus) -> Result<Captured, ProgramFailure> {
         if status.success() {
             return Ok(Captured::whole(self.out.take(false)));
         }
-        let what = match (status.code(), status.signal()) {
-            (Some(code), _) => format!("{} exited with status {code}", self.name),
-            (None, Some(signal)) => format!("{} was killed by signal {signal}", self.name),
-            (None, None) => format!("{} failed ({status})", self.name),
+        let how = match (status.code(), status.signal()) {
+            (Some(code), _) => Ending::Status(code),
+            (None, Some(signal)) => Ending::Signal(signal),
+            (None, None) => Ending::Other(status.to_string()),
         };
         let first_error_line = self
             .err
             .split(|&b| b == b'\n')
             .find(|line| !line.is_empty())
             .unwrap_or_default();
-        if first_error_line.is_empty() {
-            Err(what)
-        } else {
-            Err(format!("{what}: {}", escape(first_error_line)))
-        }
+        Err(ProgramFailure::Failed {
+            program: self.name,
+            how,
+            stderr: first_error_line.to_vec(),
+        })
     }
 
     /// SIGKILL to the program's whole process group, and its pipes closed. Only while the handle
@@ -283,11 +293,9 @@ impl Child {
     /// cannot be reused, so this never hits a stranger.
     pub(super) fn signal_group(&mut self) {
         if let Some(handle) = &self.handle {
-            for pid in handle.pids() {
-                if let Ok(pgid) = libc::pid_t::try_from(pid) {
-                    // SAFETY: kill has no memory-safety preconditions; the group is the child's.
-                    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                }
+            for pgid in handle.pids().into_iter().filter_map(pid) {
+                // Nothing to do if it fails: the group is gone already.
+                let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
             }
         }
         self.stdout = None;
@@ -304,9 +312,9 @@ impl Child {
         }
     }
 
-    pub(super) fn into_result(self) -> Result<Captured, String> {
+    pub(super) fn into_result(self) -> Result<Captured, ProgramFailure> {
         self.result
-            .unwrap_or_else(|| Err(format!("{} gave no result", self.name)))
+            .unwrap_or(Err(ProgramFailure::NoResult { program: self.name }))
     }
 }
 
@@ -314,7 +322,7 @@ fn spawn(program: &OsString, args: &[&str]) -> io::Result<(duct::Handle, PipeRea
     let (stdout, stdout_writer) = io::pipe()?;
     let (stderr, stderr_writer) = io::pipe()?;
     for reader in [&stdout, &stderr] {
-        set_nonblocking(reader)?;
+        rustix::io::ioctl_fionbio(reader, true)?;
     }
     let program = resolve(program)?;
     // The expression owns our copies of the write ends; dropping it when this function returns
@@ -350,29 +358,18 @@ fn resolve(program: &OsString) -> io::Result<OsString> {
     if metadata.is_file() && metadata.permissions().mode() & 0o111 != 0 {
         Ok(program.clone())
     } else {
-        Err(io::Error::from_raw_os_error(libc::EACCES))
+        Err(io::Error::from(rustix::io::Errno::ACCESS))
     }
 }
 
 /// A descriptor that becomes readable when `pid`, our unreaped child, exits (Linux 5.3).
 fn pidfd_open(pid: u32) -> Option<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid).ok()?;
-    // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
-    // SAFETY: the kernel just gave us this descriptor; nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+    rustix::process::pidfd_open(self::pid(pid)?, PidfdFlags::empty()).ok()
 }
 
-fn set_nonblocking(pipe: &PipeReader) -> io::Result<()> {
-    let fd = pipe.as_fd().as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+/// A pid as the kernel takes it; `None` for 0 or one past its range.
+fn pid(pid: u32) -> Option<Pid> {
+    Pid::from_raw(i32::try_from(pid).ok()?)
 }
 
 /// One non-blocking read: `Some(n)` with data, `None` when there is nothing now. End of file and

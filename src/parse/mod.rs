@@ -1,2 +1,5 @@
+//! Parsing what ps and top printed into typed values. Pure: bytes in, data out; untrusted text
+//! stays raw bytes here, and is escaped only where it is shown (`render`).
+
 pub mod ps;
 pub mod top;

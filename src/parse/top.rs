@@ -11,8 +11,8 @@ use crate::text::escape::{escape, trim_trailing_blanks};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TopSummary {
-    /// The last frame's summary lines, escaped, trailing blanks removed.
-    pub lines: Vec<String>,
+    /// The last frame's summary lines as top printed them, trailing blanks removed.
+    pub lines: Vec<Vec<u8>>,
     /// Percentage of CPU busy over top's delay, or why it is not known.
     pub cpu_busy: Result<f64, CpuUnreadable>,
 }
@@ -21,14 +21,16 @@ pub struct TopSummary {
 pub enum CpuUnreadable {
     NoCpuLine,
     /// A CPU line was there but its figures did not read as percentages adding up to 100.
-    Unclear(String),
+    Unclear(Vec<u8>),
 }
 
 impl fmt::Display for CpuUnreadable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CpuUnreadable::NoCpuLine => write!(f, "top's summary has no CPU line"),
-            CpuUnreadable::Unclear(line) => write!(f, "top's CPU line could not be read: `{line}`"),
+            CpuUnreadable::Unclear(line) => {
+                write!(f, "top's CPU line could not be read: `{}`", escape(line))
+            }
         }
     }
 }
@@ -36,7 +38,7 @@ impl fmt::Display for CpuUnreadable {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TopError {
     Empty,
-    NoFrame { first_line: String },
+    NoFrame { first_line: Vec<u8> },
 }
 
 impl fmt::Display for TopError {
@@ -45,7 +47,8 @@ impl fmt::Display for TopError {
             TopError::Empty => write!(f, "top printed nothing"),
             TopError::NoFrame { first_line } => write!(
                 f,
-                "top's output is not procps `top -b` output (no `top -` summary line; it starts with `{first_line}`)"
+                "top's output is not procps `top -b` output (no `top -` summary line; it starts with `{}`)",
+                escape(first_line)
             ),
         }
     }
@@ -79,7 +82,7 @@ pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
             .map(trim_trailing_blanks)
             .ok_or(TopError::Empty)?;
         return Err(TopError::NoFrame {
-            first_line: escape(first_line),
+            first_line: first_line.to_vec(),
         });
     };
     let summary: Vec<&[u8]> = frame
@@ -91,7 +94,7 @@ pub fn parse(output: &[u8]) -> Result<TopSummary, TopError> {
         .map(|(_, l)| l)
         .collect();
     Ok(TopSummary {
-        lines: summary.iter().map(|l| escape(l)).collect(),
+        lines: summary.iter().map(|l| l.to_vec()).collect(),
         cpu_busy: cpu_busy(&summary),
     })
 }
@@ -167,7 +170,7 @@ const MAX_FIGURES: u32 = 10;
 /// The idle figure of a CPU line, trusted only when the line's figures add up to 100 as top's
 /// always do (each rounded to a tenth), so a misread decimal comma can never pass for a value.
 fn idle_percent(line: &[u8]) -> Result<f64, CpuUnreadable> {
-    let unclear = || CpuUnreadable::Unclear(escape(line));
+    let unclear = || CpuUnreadable::Unclear(line.to_vec());
     let colon = line.iter().position(|&b| b == b':').ok_or_else(unclear)?;
     let mut idle = None;
     let mut sum_tenths = 0u32;
@@ -376,9 +379,9 @@ mod tests {
         assert_eq!(
             s.lines,
             vec![
-                "top - 10:00:01 up 1 min",
-                "%Cpu(s): 30.0 us, 20.0 sy,  0.0 ni, 50.0 id",
-                "MiB Mem :   100.0 total"
+                &b"top - 10:00:01 up 1 min"[..],
+                b"%Cpu(s): 30.0 us, 20.0 sy,  0.0 ni, 50.0 id",
+                b"MiB Mem :   100.0 total"
             ]
         );
     }
@@ -388,7 +391,7 @@ mod tests {
         let text = "top - x\nTasks: 1 total\nMiB Swap:   0.0 total\n    PID USER      PR\n163819 root      20";
         assert_eq!(
             parse(text.as_bytes()).unwrap().lines,
-            vec!["top - x", "Tasks: 1 total", "MiB Swap:   0.0 total"]
+            vec![&b"top - x"[..], b"Tasks: 1 total", b"MiB Swap:   0.0 total"]
         );
     }
 
@@ -433,13 +436,18 @@ mod tests {
         let s = parse(&text).unwrap();
         assert_eq!(s.lines.len(), MAX_SUMMARY_LINES);
         let blank = [b"top - 1\n".as_slice(), &vec![b'\n'; 16 << 20]].concat();
-        assert_eq!(parse(&blank).unwrap().lines, vec!["top - 1"]);
+        assert_eq!(parse(&blank).unwrap().lines, vec![b"top - 1"]);
         assert_eq!(parse(&vec![b'\n'; 16 << 20]), Err(TopError::Empty));
     }
 
     #[test]
-    fn summary_lines_are_escaped() {
+    fn summary_lines_are_kept_raw_and_errors_show_them_escaped() {
         let s = parse(b"top - 1 \x1b[2J up\n%Cpu(s): 1.0 us, 0.0 sy, 0.0 ni, 99.0 id\n").unwrap();
-        assert_eq!(s.lines[0], "top - 1 \\x1b[2J up");
+        assert_eq!(s.lines[0], b"top - 1 \x1b[2J up");
+        let unclear = CpuUnreadable::Unclear(b"%Cpu(s): \x1b[2J".to_vec());
+        assert_eq!(
+            unclear.to_string(),
+            "top's CPU line could not be read: `%Cpu(s): \\x1b[2J`"
+        );
     }
 }

@@ -1,9 +1,21 @@
-//! The process table: every process on one line, columns as wide as their widest cell, one
-//! space between them, sorted by %MEM. This is where a column's alignment is decided.
+//! The process table as the logs show it: every process on one line, sorted by %MEM, each cell
+//! escaped, %CPU and %MEM with one decimal, columns as wide as their widest cell and one space
+//! apart. This is where a cell's text, width and alignment are decided.
 
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 
-use crate::parse::ps::{COLUMNS, COMMAND, PsProcess, PsTable};
+use crate::parse::ps::{COLUMNS, PsProcess, PsRow, PsTable, Tenths};
+use crate::text::escape::{escape, escape_into, escape_word_into};
+
+const USER: usize = 0;
+const PID: usize = 1;
+const CPU: usize = 2;
+const MEM: usize = 3;
+const VSZ: usize = 4;
+const RSS: usize = 5;
+const TIME: usize = 9;
+const COMMAND: usize = 10;
 
 /// Numbers read right to left; text left to right. COMMAND is last and never padded.
 const RIGHT_ALIGNED: [bool; 11] = [
@@ -12,9 +24,8 @@ const RIGHT_ALIGNED: [bool; 11] = [
 
 /// Highest %MEM first; ties by highest RSS, then lowest PID. Unknown values sort last.
 fn by_memory(a: &PsProcess, b: &PsProcess) -> Ordering {
-    let (a, b) = (a.row(), b.row());
-    b.mem_tenths()
-        .cmp(&a.mem_tenths())
+    b.mem()
+        .cmp(&a.mem())
         .then(b.rss_kib().cmp(&a.rss_kib()))
         .then_with(|| match (a.pid(), b.pid()) {
             (Some(x), Some(y)) => x.cmp(&y),
@@ -29,6 +40,87 @@ pub fn sorted(table: &PsTable) -> Vec<PsProcess<'_>> {
     processes
 }
 
+/// One row's cells as shown, in one reused buffer.
+#[derive(Default)]
+struct Cells {
+    text: String,
+    ends: [usize; 11],
+}
+
+impl Cells {
+    fn fill(&mut self, row: &PsRow) {
+        let text = &mut self.text;
+        text.clear();
+        for (column, end) in self.ends.iter_mut().enumerate() {
+            match column {
+                PID => push_number(text, row.pid.map(u64::from)),
+                CPU => push_percent(text, row.cpu),
+                MEM => push_percent(text, row.mem),
+                VSZ => push_number(text, row.vsz_kib),
+                RSS => push_number(text, row.rss_kib),
+                COMMAND => escape_into(text, row.command),
+                // A blank ps did not split on must not make a cell read as several.
+                _ => escape_word_into(text, text_cell(row, column)),
+            }
+            *end = text.len();
+        }
+    }
+
+    fn cell(&self, column: usize) -> &str {
+        let start = column
+            .checked_sub(1)
+            .and_then(|before| self.ends.get(before))
+            .copied()
+            .unwrap_or(0);
+        let end = self.ends.get(column).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn all(&self) -> [&str; 11] {
+        std::array::from_fn(|column| self.cell(column))
+    }
+}
+
+/// The text cells of a row, by column.
+fn text_cell<'a>(row: &PsRow<'a>, column: usize) -> &'a [u8] {
+    match column {
+        USER => row.user,
+        6 => row.tty,
+        7 => row.stat,
+        8 => row.start,
+        TIME => row.time,
+        _ => b"",
+    }
+}
+
+fn push_number(out: &mut String, value: Option<u64>) {
+    match value {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push('-'),
+    }
+}
+
+/// Exactly one decimal, whatever ps printed: `109` is shown `109.0`.
+fn push_percent(out: &mut String, value: Option<Tenths>) {
+    match value {
+        Some(Tenths(tenths)) => {
+            let _ = write!(out, "{}.{}", tenths / 10, tenths % 10);
+        }
+        None => out.push('-'),
+    }
+}
+
+/// A cell's width in characters, as the table aligns it.
+fn width(cell: &str) -> usize {
+    if cell.is_ascii() {
+        cell.len()
+    } else {
+        cell.chars().count()
+    }
+}
+
 /// Appends the header and one line per process (then its threads, for `ps auxm`), then the lines
 /// ps printed that were not process rows, indented so they cannot be taken for rows.
 pub fn render(table: &PsTable, out: &mut String) {
@@ -38,29 +130,31 @@ pub fn render(table: &PsTable, out: &mut String) {
             .iter()
             .flat_map(|p| std::iter::once(p.row()).chain(p.threads()))
     };
+    let mut cells = Cells::default();
     let mut widths = COLUMNS.map(str::len);
     let mut commands = 0;
     for row in rows() {
-        let cells = row.cells();
-        for (widest, cell) in widths.iter_mut().zip(cells) {
-            *widest = (*widest).max(row.width_of(cell));
+        cells.fill(&row);
+        for (widest, cell) in widths.iter_mut().zip(cells.all()) {
+            *widest = (*widest).max(width(cell));
         }
-        commands += cells[COMMAND].len();
+        commands += cells.cell(COMMAND).len();
     }
     // Reserved up front: growing a string of megabytes by doubling copies it again and again.
     if let Some(room) = room_for(&widths, table.row_count(), commands) {
         out.reserve(room);
     }
 
-    push_line(out, COLUMNS, COLUMNS.map(str::len), &widths);
+    push_line(out, COLUMNS, &widths);
     for row in rows() {
-        let cells = row.cells();
-        push_line(out, cells, cells.map(|cell| row.width_of(cell)), &widths);
+        cells.fill(&row);
+        push_line(out, cells.all(), &widths);
     }
-    for odd in &table.odd_lines {
+    for odd in table.odd_lines() {
         out.push_str(&format!(
             "  (ps line {} is not a process row; as printed: {})\n",
-            odd.line_number, odd.text
+            odd.line_number,
+            escape(odd.text)
         ));
     }
 }
@@ -81,15 +175,13 @@ fn room_for(widths: &[usize; 11], rows: usize, commands: usize) -> Option<usize>
         .checked_add(COLUMNS[COMMAND].len())
 }
 
-fn push_line(out: &mut String, cells: [&str; 11], cell_widths: [usize; 11], widths: &[usize; 11]) {
+fn push_line(out: &mut String, cells: [&str; 11], widths: &[usize; 11]) {
     let line_start = out.len();
-    for (column, ((cell, width), cell_width)) in
-        cells.iter().zip(widths).zip(cell_widths).enumerate()
-    {
+    for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if column > 0 {
             out.push(' ');
         }
-        let pad = width.saturating_sub(cell_width);
+        let pad = width.saturating_sub(self::width(cell));
         if column == COMMAND {
             out.push_str(cell);
         } else if RIGHT_ALIGNED.get(column).copied().unwrap_or(false) {
@@ -108,13 +200,8 @@ fn push_line(out: &mut String, cells: [&str; 11], cell_widths: [usize; 11], widt
     out.push('\n');
 }
 
-fn push_spaces(out: &mut String, mut count: usize) {
-    const SPACES: &str = "                                ";
-    while count > 0 {
-        let now = count.min(SPACES.len());
-        out.push_str(SPACES.get(..now).unwrap_or_default());
-        count -= now;
-    }
+fn push_spaces(out: &mut String, count: usize) {
+    out.extend(std::iter::repeat_n(' ', count));
 }
 
 #[cfg(test)]
@@ -123,9 +210,23 @@ mod tests {
     use crate::parse::ps;
 
     fn render_text(ps_output: &str) -> String {
+        render_bytes(ps_output.as_bytes())
+    }
+
+    fn render_bytes(ps_output: &[u8]) -> String {
         let mut out = String::new();
-        render(&ps::parse(ps_output.as_bytes()).unwrap(), &mut out);
+        render(&ps::parse(ps_output).unwrap(), &mut out);
         out
+    }
+
+    const HEADER: &str = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n";
+
+    /// The cells of the one row of a table, as the table shows them.
+    fn row_cells(row: &[u8]) -> Vec<String> {
+        let table = ps::parse(&[HEADER.as_bytes(), row].concat()).unwrap();
+        let mut cells = Cells::default();
+        cells.fill(&table.processes().next().unwrap().row());
+        cells.all().map(str::to_owned).to_vec()
     }
 
     #[test]
@@ -145,6 +246,73 @@ root        1   0.0  0.1     27248   11880 ?     Ss   Jun24   0:50 /sbin/init sp
 bob         7   0.0  0.1       100   11880 ?     S    Jun24   0:00
 ";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn sizes_past_32_bits_sort_right() {
+        let t = ps::parse(
+            format!(
+                "{HEADER}pi 10 0.0 0.0 4194300 4294967295 ? S 10:00 0:00 a\n\
+                 pi 11 0.0 0.0 18014398509481983 4294967296 ? S 10:00 0:00 b\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let order: Vec<Option<u32>> = sorted(&t).iter().map(PsProcess::pid).collect();
+        assert_eq!(order, vec![Some(11), Some(10)]);
+    }
+
+    #[test]
+    fn percentages_always_get_one_decimal() {
+        let cells = row_cells(b"root  1 109  0 1 1 ? R 10:00 1:00 burn\n");
+        assert_eq!((&*cells[CPU], &*cells[MEM]), ("109.0", "0.0"));
+        let cells = row_cells(b"root 1 0,5 12.34 1 1 ? R 10:00 1:00 burn\n");
+        assert_eq!((&*cells[CPU], &*cells[MEM]), ("0.5", "12.3"));
+    }
+
+    #[test]
+    fn hostile_bytes_are_escaped_in_every_cell() {
+        let cells = row_cells(b"ev\x1bl 9 0.0 0.0 1 1 pts/\x07 S 10:00 0:00 a\rb\x1b[2J\xff\t2\n");
+        assert_eq!(cells[USER], "ev\\x1bl");
+        assert_eq!(cells[6], "pts/\\x07");
+        assert_eq!(cells[COMMAND], "a\\x0db\\x1b[2J\\xff\\x092");
+    }
+
+    #[test]
+    fn blanks_ps_did_not_split_on_are_escaped_outside_command() {
+        let cells = row_cells(
+            "2026-11-22\u{a0}14:03:15\u{a0}|\u{2800}x 9 0.0 0.0 1 1 pts/\u{3000} S 10:00 0:00 a\u{a0}b\n"
+                .as_bytes(),
+        );
+        assert_eq!(
+            cells[USER],
+            "2026-11-22\\xc2\\xa014:03:15\\xc2\\xa0|\\xe2\\xa0\\x80x"
+        );
+        assert_eq!(cells[6], "pts/\\xe3\\x80\\x80");
+        assert_eq!(cells[COMMAND], "a\u{a0}b");
+    }
+
+    #[test]
+    fn a_full_user_name_is_shown_escaped_and_counted_in_characters() {
+        let mut t = ps::parse(
+            format!("{HEADER}verylon+ 10 0.5 1.0 100 2000 pts/1 Sl 10:00 0:01 x\nab 2 0.0 0.0 1 1 ? S 10:00 0:00 y\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let id = t
+            .processes()
+            .next()
+            .unwrap()
+            .rows_with_ids()
+            .next()
+            .unwrap()
+            .0;
+        t.set_full_user(id, "rené\x1b".as_bytes().to_vec());
+        let mut out = String::new();
+        render(&t, &mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[1].starts_with("rené\\x1b  10 "), "{out}");
+        assert!(lines[2].starts_with("ab         2 "), "{out}");
     }
 
     #[test]
@@ -179,6 +347,15 @@ bob         7   0.0  0.1       100   11880 ?     S    Jun24   0:00
         assert_eq!(
             lines[1].chars().position(|c| c == '1'),
             lines[2].chars().position(|c| c == '2')
+        );
+    }
+
+    #[test]
+    fn odd_lines_follow_the_table_escaped() {
+        let out = render_bytes(b"USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0.0 0.0 1 1 ? S 10:00 0:00 init\nnot \x1b[2Ja row\n");
+        assert!(
+            out.ends_with("  (ps line 3 is not a process row; as printed: not \\x1b[2Ja row)\n"),
+            "{out}"
         );
     }
 }

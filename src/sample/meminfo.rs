@@ -7,6 +7,9 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::text::escape::escape_path;
+use crate::text::number::parse_u64;
+
 /// What one sample says, in KiB as the kernel reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemSample {
@@ -123,19 +126,9 @@ fn parse_kb(value: &[u8]) -> Option<u64> {
         .filter(|w| !w.is_empty());
     let number = words.next()?;
     match words.next() {
-        None | Some(b"kB") => {}
-        Some(_) => return None,
+        None | Some(b"kB") => parse_u64(number),
+        Some(_) => None,
     }
-    if number.is_empty() || number.len() > 19 {
-        return None;
-    }
-    number.iter().try_fold(0u64, |acc, &d| {
-        if d.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 /// Keeps `<proc-root>/meminfo` open and re-reads it from the start at each sample.
@@ -163,7 +156,7 @@ impl MeminfoReader {
     /// Opens meminfo and takes a first sample, with an error that names the file: how both the
     /// daemon and `snapshot` find out at start that the proc root is unusable.
     pub fn open_sampled(proc_root: &Path) -> Result<(MeminfoReader, MemSample), String> {
-        let path = crate::text::escape::escape_path(&proc_root.join("meminfo"));
+        let path = escape_path(&proc_root.join("meminfo"));
         let fix = "memory-monitor needs the procfs of a Linux kernel there (see --proc-root)";
         let mut reader = MeminfoReader::open(proc_root)
             .map_err(|e| format!("cannot open {path}: {e}; {fix}"))?;

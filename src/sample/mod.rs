@@ -1,1 +1,5 @@
-pub mod meminfo;
+//! Sampling: what the idle loop reads every interval.
+
+mod meminfo;
+
+pub use meminfo::{MemSample, MeminfoError, MeminfoReader, parse_meminfo};

@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 use memory_monitor::render::details;
-use memory_monitor::proc::details::{ProcDetails, Unavailable, Value};
+use memory_monitor::proc::{ProcDetails, Unavailable, Value};
 
 /// A value the target does not feed.
 pub fn not_read<T>() -> Value<T> {

@@ -6,7 +6,12 @@ const HEADER: &str = "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT STAR
 
 fn one(line: &str) -> PsTable {
     let t = parse(format!("{HEADER}{line}\n").as_bytes()).unwrap();
-    assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
+    assert_eq!(
+        t.odd_lines().len(),
+        0,
+        "{:?}",
+        t.odd_lines().collect::<Vec<_>>()
+    );
     assert_eq!(t.row_count(), 1);
     t
 }
@@ -20,14 +25,13 @@ fn command_is_the_rest_of_the_line_with_inner_and_leading_blanks() {
     let r = one(
         "root        1503  0.0  0.0  11932  6152 ?        Ss   05:22   0:00 /usr/sbin/smartd  -n   -q never",
     );
-    let r = first(&r);
-    assert_eq!(r.command(), "/usr/sbin/smartd  -n   -q never");
+    assert_eq!(first(&r).command, b"/usr/sbin/smartd  -n   -q never");
     let forest = one(
         "root         812  0.0  0.1  15432  9000 ?        S    05:22   0:00  \\_ sshd: alice [priv]",
     );
     let forest = first(&forest);
-    assert_eq!(forest.command(), " \\_ sshd: alice [priv]");
-    assert_eq!(forest.pid(), Some(812));
+    assert_eq!(forest.command, b" \\_ sshd: alice [priv]");
+    assert_eq!(forest.pid, Some(812));
 }
 
 #[test]
@@ -36,16 +40,16 @@ fn wide_fields_that_shift_columns_still_split() {
         "user_01   2713  2.4 19.2 12508144 3077224 ?    Sl   Nov21 533:33 /usr/lib64/firefox/firefox",
     );
     let r = first(&r);
-    assert_eq!(r.cell(VSZ), "12508144");
-    assert_eq!(r.cell(RSS), "3077224");
-    assert_eq!(r.cell(6), "?");
-    assert_eq!(r.cell(9), "533:33");
-    assert_eq!(r.rss_kib(), Some(3_077_224));
-    assert_eq!(r.mem_tenths(), Some(192));
+    assert_eq!(r.vsz_kib, Some(12_508_144));
+    assert_eq!(r.rss_kib, Some(3_077_224));
+    assert_eq!(r.tty, b"?");
+    assert_eq!(r.time, b"533:33");
+    assert_eq!(r.cpu, Some(Tenths(24)));
+    assert_eq!(r.mem, Some(Tenths(192)));
 }
 
 #[test]
-fn sizes_past_32_bits_are_read_whole_and_sort_right() {
+fn sizes_past_32_bits_are_read_whole() {
     // VSZ near 4 GiB, as on a 32-bit Pi, or the most a 64-bit address space holds in KiB, and
     // RSS on either side of 2^32 KiB: a 32-bit usize would hold neither the larger RSS nor its
     // order.
@@ -57,26 +61,27 @@ fn sizes_past_32_bits_are_read_whole_and_sort_right() {
         .as_bytes(),
     )
     .unwrap();
-    assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
-    let rows: Vec<(Option<u32>, Option<u64>, &str)> = crate::render::table::sorted(&t)
-        .iter()
-        .map(|p| (p.row().pid(), p.row().rss_kib(), p.row().cell(VSZ)))
+    assert_eq!(t.odd_lines().len(), 0);
+    let rows: Vec<(Option<u32>, Option<u64>, Option<u64>)> = t
+        .processes()
+        .map(|p| (p.row().pid, p.row().rss_kib, p.row().vsz_kib))
         .collect();
     assert_eq!(
         rows,
         vec![
-            (Some(11), Some(4_294_967_296), "18014398509481983"),
-            (Some(10), Some(4_294_967_295), "4194300"),
+            (Some(10), Some(4_294_967_295), Some(4_194_300)),
+            (Some(11), Some(4_294_967_296), Some(18_014_398_509_481_983)),
         ]
     );
-    assert_eq!(crate::capture::gather::biggest_by_rss(&t, 1, &[]), vec![11]);
+    assert_eq!(t.biggest_by_rss(1, &[]), vec![11]);
+    assert_eq!(t.biggest_by_rss(5, &[11]), vec![10]);
 }
 
 #[test]
-fn percentages_always_get_one_decimal() {
+fn percentages_are_exact_tenths() {
     let r = one("root  1 109  0 1 1 ? R 10:00 1:00 burn");
     let r = first(&r);
-    assert_eq!((r.cell(CPU), r.cell(MEM)), ("109.0", "0.0"));
+    assert_eq!((r.cpu, r.mem), (Some(Tenths(1090)), Some(Tenths(0))));
     assert_eq!(parse_tenths(b"0,5"), Some(5));
     assert_eq!(parse_tenths(b"12.34"), Some(123));
     assert_eq!(parse_tenths(b"12.35"), Some(124));
@@ -89,33 +94,18 @@ fn percentages_always_get_one_decimal() {
 #[test]
 fn empty_command_is_allowed() {
     let r = one("root 7 0.0 0.0 0 0 ? S 10:00 0:00");
-    let r = first(&r);
-    assert_eq!(r.command(), "");
+    assert_eq!(first(&r).command, b"");
 }
 
 #[test]
-fn hostile_bytes_are_escaped_in_every_cell() {
+fn hostile_bytes_are_kept_raw_in_every_cell() {
     let mut input = HEADER.as_bytes().to_vec();
     input.extend_from_slice(b"ev\x1bl 9 0.0 0.0 1 1 pts/\x07 S 10:00 0:00 a\rb\x1b[2J\xff\t2\n");
     let t = parse(&input).unwrap();
     let r = first(&t);
-    assert_eq!(r.user(), "ev\\x1bl");
-    assert_eq!(r.cell(6), "pts/\\x07");
-    assert_eq!(r.command(), "a\\x0db\\x1b[2J\\xff\\x092");
-}
-
-#[test]
-fn blanks_ps_did_not_split_on_are_escaped_outside_command() {
-    let r = one(
-        "2026-11-22\u{a0}14:03:15\u{a0}|\u{2800}x 9 0.0 0.0 1 1 pts/\u{3000} S 10:00 0:00 a\u{a0}b",
-    );
-    let r = first(&r);
-    assert_eq!(
-        r.user(),
-        "2026-11-22\\xc2\\xa014:03:15\\xc2\\xa0|\\xe2\\xa0\\x80x"
-    );
-    assert_eq!(r.cell(6), "pts/\\xe3\\x80\\x80");
-    assert_eq!(r.command(), "a\u{a0}b");
+    assert_eq!(r.user, b"ev\x1bl");
+    assert_eq!(r.tty, b"pts/\x07");
+    assert_eq!(r.command, b"a\rb\x1b[2J\xff\t2");
 }
 
 #[test]
@@ -131,10 +121,10 @@ fn thread_rows_stay_with_their_process() {
     let threads: Vec<usize> = t.processes().map(|p| p.thread_count()).collect();
     assert_eq!(threads, vec![1, 2]);
     let udisks = t.processes().nth(1).unwrap();
-    assert_eq!(udisks.threads().next().unwrap().cell(MEM), "-");
-    assert_eq!(udisks.row().pid(), Some(1514));
+    assert_eq!(udisks.threads().next().unwrap().mem, None);
+    assert_eq!(udisks.row().pid, Some(1514));
     assert_eq!(
-        udisks.threads().map(|r| r.pid()).collect::<Vec<_>>(),
+        udisks.threads().map(|r| r.pid).collect::<Vec<_>>(),
         [None, None]
     );
 }
@@ -146,16 +136,12 @@ fn rows_that_do_not_fit_are_kept_aside_not_tabled() {
     );
     let t = parse(input.as_bytes()).unwrap();
     assert_eq!(t.process_count(), 1);
-    let odd: Vec<(usize, &str)> = t
-        .odd_lines
-        .iter()
-        .map(|o| (o.line_number, o.text.as_str()))
-        .collect();
+    let odd: Vec<(usize, &[u8])> = t.odd_lines().map(|o| (o.line_number, o.text)).collect();
     assert_eq!(
         odd,
         vec![
-            (3, "this is not a row"),
-            (4, "john smith 5 0.0 0.0 1 1 ? S 10:00 0:00 x")
+            (3, &b"this is not a row"[..]),
+            (4, b"john smith 5 0.0 0.0 1 1 ? S 10:00 0:00 x")
         ]
     );
 }
@@ -165,7 +151,7 @@ fn trailing_blanks_and_missing_final_newline() {
     let t =
         parse(format!("{HEADER}root 1 0.0 0.0 1 1 ? S 10:00 0:00 sleep 100 tail  \r").as_bytes())
             .unwrap();
-    assert_eq!(first(&t).command(), "sleep 100 tail");
+    assert_eq!(first(&t).command, b"sleep 100 tail");
 }
 
 #[test]
@@ -191,28 +177,18 @@ fn blank_lines_reserve_nothing() {
     input.extend(std::iter::repeat_n(b'\n', 16 << 20));
     let t = parse(&input).unwrap();
     assert_eq!(t.processes().len(), 0);
-    let (text, rows) = t.reserved;
-    assert!(rows <= input.len() / SHORTEST_ROW);
-    assert_eq!((text, rows), (0, 0), "nothing reserved");
-    assert_eq!(t.capacities(), (0, 0));
+    assert_eq!(t.rows_capacity(), 0, "nothing reserved");
 
     // After a row, the blank lines still count for nothing.
     let row = "root 1 0.0 0.0 1 1 ? S 10:00 0:00 init\n";
     let mut input = format!("{HEADER}{row}").into_bytes();
     input.extend(std::iter::repeat_n(b'\n', 16 << 20));
     let t = parse(&input).unwrap();
-    let (text, rows) = t.reserved;
-    assert_eq!(rows, 1);
-    assert!(text <= input.len() - HEADER.len() + ARENA_MARGIN, "{text}");
-    assert_eq!(
-        t.capacities(),
-        (row.len() - 1, 1),
-        "only the row held once parsed"
-    );
+    assert_eq!(t.rows_capacity(), 1, "only the row");
 }
 
 #[test]
-fn the_text_is_reserved_once_from_the_output() {
+fn the_rows_are_reserved_once_from_the_output() {
     let mut input = HEADER.to_string();
     for pid in 1..=1000 {
         input.push_str(&format!(
@@ -221,15 +197,11 @@ fn the_text_is_reserved_once_from_the_output() {
     }
     let t = parse(input.as_bytes()).unwrap();
     assert_eq!(t.process_count(), 1000);
-    let (text, rows) = t.reserved;
-    assert_eq!(rows, 1000, "one per line long enough to be a row");
-    assert_eq!(text, input.len() - HEADER.len() + ARENA_MARGIN);
-    let held = t.capacities();
-    assert!(
-        held.0 < input.len() - HEADER.len(),
-        "blanks collapsed: {held:?}"
+    assert_eq!(
+        t.rows_capacity(),
+        1000,
+        "one per line long enough to be a row"
     );
-    assert_eq!(held.1, 1000);
 }
 
 #[test]
@@ -247,14 +219,15 @@ fn a_thread_row_with_no_process_above_is_an_odd_line() {
     )
     .unwrap();
     assert_eq!(t.row_count(), 1);
-    assert_eq!(first(&t).command(), "init");
-    assert_eq!(t.odd_lines.len(), 1);
-    assert_eq!(t.odd_lines[0].line_number, 2);
-    assert_eq!(t.odd_lines[0].text, "root - 0.0 - - - - Ss 05:22 0:00 -");
+    assert_eq!(first(&t).command, b"init");
+    let odd: Vec<OddLine> = t.odd_lines().collect();
+    assert_eq!(odd.len(), 1);
+    assert_eq!(odd[0].line_number, 2);
+    assert_eq!(odd[0].text, b"root - 0.0 - - - - Ss 05:22 0:00 -");
 }
 
 #[test]
-fn a_cell_set_reads_as_if_ps_had_printed_it() {
+fn a_full_user_name_reads_as_if_ps_had_printed_it() {
     let rows = |user: &str| {
         format!(
             "{HEADER}{user} 10 0.5 1.0 100 2000 pts/1 Sl 10:00 0:01 firefox -P  x\n\
@@ -264,33 +237,16 @@ fn a_cell_set_reads_as_if_ps_had_printed_it() {
     };
     let mut t = parse(rows("verylon+").as_bytes()).unwrap();
     let process = t.processes().next().unwrap();
-    let ids: Vec<RowId> = std::iter::once(process.row().id())
-        .chain(process.threads().map(|r| r.id()))
-        .collect();
+    let ids: Vec<RowId> = process.rows_with_ids().map(|(id, _)| id).collect();
     for id in ids {
-        t.set_cell(id, USER, "verylongusername");
+        t.set_full_user(id, b"verylongusername".to_vec());
     }
     let expected = parse(rows("verylongusername").as_bytes()).unwrap();
     assert_eq!(t, expected);
-    let cells = t.processes().next().unwrap().row().cells();
-    assert_eq!(cells, expected.processes().next().unwrap().row().cells());
-    assert_eq!(cells[USER], "verylongusername");
-    assert_eq!(cells[COMMAND], "firefox -P  x");
-
-    // A non-ASCII name makes the row count characters, not bytes.
-    let id = first(&t).id();
-    t.set_cell(id, USER, "rené");
-    assert_eq!((first(&t).user(), first(&t).cell_width(USER)), ("rené", 4));
-
-    // A space would move every later cell: it shows escaped, as in ps's own cells.
-    t.set_cell(id, 6, "pts 1");
-    assert_eq!(first(&t).cell(6), "pts\\x201");
-    assert_eq!(first(&t).cell(7), "Sl");
-    t.set_cell(id, COMMAND, "a  b ");
-    assert_eq!(first(&t).command(), "a  b ");
-    let before = first(&t).cells().map(str::to_owned);
-    t.set_cell(id, COMMAND + 1, "nowhere");
-    assert_eq!(first(&t).cells().map(str::to_owned), before);
+    assert_eq!(first(&t).user, b"verylongusername");
+    assert_eq!(first(&t).command, b"firefox -P  x");
+    let other = t.processes().nth(1).unwrap().row();
+    assert_eq!(other.user, b"other", "only the rows named");
 }
 
 /// A word as a hostile ps may print it: any bytes but the blanks ps splits on and newlines.
@@ -312,8 +268,8 @@ fn word() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    /// The ten cells come back from the row's text exactly as they were normalised, whatever
-    /// blanks they hold, and COMMAND whole.
+    /// The cells come back exactly as ps printed them, whatever blanks they hold, and COMMAND
+    /// whole.
     #[test]
     fn cells_come_back_exactly(
         user in word(),
@@ -345,40 +301,27 @@ proptest! {
             command.push(b'x');
         }
         line.extend_from_slice(&command);
-        let plain = line.iter().all(|&b| (0x20..0x7f).contains(&b));
-        let as_cell = |raw: &[u8]| {
-            if plain {
-                String::from_utf8(raw.to_vec()).unwrap()
-            } else {
-                crate::text::escape::escape_word(raw)
-            }
-        };
 
         let mut input = HEADER.as_bytes().to_vec();
         input.extend_from_slice(&line);
         let t = parse(&input).unwrap();
-        prop_assert!(t.odd_lines.is_empty(), "{:?}", t.odd_lines);
+        prop_assert_eq!(t.odd_lines().len(), 0);
         let row = first(&t);
-        let expected = [
-            as_cell(&user),
-            "42".into(),
-            "1.5".into(),
-            "0.0".into(),
-            "100".into(),
-            "-".into(),
-            as_cell(&tty),
-            as_cell(&stat),
-            as_cell(&start),
-            as_cell(&time),
-            if plain { String::from_utf8(command.clone()).unwrap() } else { escape(&command) },
-        ];
-        prop_assert_eq!(row.cells().map(str::to_owned), expected.clone());
-        for (column, cell) in expected.iter().enumerate() {
-            prop_assert_eq!(row.cell(column), cell.as_str());
-            prop_assert_eq!(row.cell_width(column), cell.chars().count());
-        }
-        prop_assert_eq!(row.pid(), Some(42));
-        prop_assert_eq!(row.mem_tenths(), Some(0));
-        prop_assert_eq!(row.rss_kib(), None);
+        prop_assert_eq!(
+            row,
+            PsRow {
+                user: &user,
+                pid: Some(42),
+                cpu: Some(Tenths(15)),
+                mem: Some(Tenths(0)),
+                vsz_kib: Some(100),
+                rss_kib: None,
+                tty: &tty,
+                stat: &stat,
+                start: &start,
+                time: &time,
+                command: &command,
+            }
+        );
     }
 }

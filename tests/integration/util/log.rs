@@ -1,17 +1,11 @@
-//! Hostile process names and what the logs must make of them, shared by tests/hostile_*.rs: a
-//! check of a whole log written again from the spec (not from the renderer's code), the hostile
-//! text itself, and a fake /proc entry as the kernel writes one.
+//! What the logs must look like, checked without the renderer's code: the patterns of their
+//! lines, a whole log taken apart and checked line by line, and the table's layout rules.
 #![allow(dead_code)]
 
-use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
-// ---------------------------------------------------------------------------------------------
-// What the logs must look like, checked without the renderer's code.
 
 /// What a reader takes for a blank: whitespace, and characters most fonts draw as one.
 pub const BLANK: &str = r"[\s\p{Z}\x{2800}\x{3164}\x{ffa0}\x{115f}\x{1160}\x{180e}]";
@@ -22,17 +16,64 @@ pub static HEADER_LIKE: LazyLock<Regex> =
 /// A line that imitates a new-log marker.
 pub static MARKER_LIKE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^{BLANK}*=+{BLANK}*new{BLANK}+log")).unwrap());
-/// A real header line, exactly as the spec writes it.
+/// A real header line, exactly as docs/log-format.md writes it; [`header`] reads its parts.
 pub static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| (?:snapshot|incident \d+) \| RAM \d+\.\d% \(\S+ of \S+ [KMG]iB\) \| CPU (?:\d+\.\d%|n/a)(?: \| above \S+ for \S+(?:, \S+ since first report)?)?$",
+        r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d) \| (?:snapshot|incident (?P<incident>\d+)) \| RAM (?P<ram>\d+\.\d)% \((?P<sizes>\S+ of \S+ [KMG]iB)\) \| CPU (?:(?P<cpu>\d+\.\d)%|n/a)(?: \| above (?P<threshold>\S+) for (?P<high_for>\S+?)(?:, (?P<since>\S+) since first report)?)?$",
     )
     .unwrap()
 });
-/// A real new-log marker.
+
+/// The parts of a header line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub time: String,
+    /// `None` for a snapshot.
+    pub incident: Option<u32>,
+    pub ram_percent: f64,
+    /// `3.08 of 3.70 GiB`.
+    pub sizes: String,
+    /// `None` for `CPU n/a`.
+    pub cpu_percent: Option<f64>,
+    /// `80%`.
+    pub threshold: Option<String>,
+    pub high_for: Option<String>,
+    pub since_first_report: Option<String>,
+}
+
+/// The parts of `line` if it is a header line.
+pub fn header(line: &str) -> Option<Header> {
+    let caps = HEADER.captures(line)?;
+    let text = |name: &str| caps.name(name).map(|m| m.as_str().to_string());
+    Some(Header {
+        time: text("time")?,
+        incident: text("incident").map(|n| n.parse().unwrap()),
+        ram_percent: text("ram")?.parse().unwrap(),
+        sizes: text("sizes")?,
+        cpu_percent: text("cpu").map(|c| c.parse().unwrap()),
+        threshold: text("threshold"),
+        high_for: text("high_for"),
+        since_first_report: text("since"),
+    })
+}
+
+/// The header lines of a log, in order.
+pub fn headers(text: &str) -> Vec<Header> {
+    text.lines().filter_map(header).collect()
+}
+
+/// A recovered line; the captures are the RAM figure and how long memory was high.
+pub static RECOVERED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| recovered \| RAM (?P<ram>\d+\.\d)% \| high for (?P<high_for>\S+)$",
+    )
+    .unwrap()
+});
+
+/// A real new-log marker; the capture is its incident number.
 pub static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^===== new log \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| incident \d+ \| memory-monitor \S+ =====$",
+        r"^===== new log \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| incident (\d+) \| memory-monitor \S+ =====$",
     )
     .unwrap()
 });
@@ -174,7 +215,7 @@ impl Log {
 /// Checks that every line of `text` is one a report is made of, and returns what they hold:
 /// - a new-log marker or a header line, each exactly as the spec writes it;
 /// - lines indented by two spaces after a header (top's summary, what went wrong);
-/// - the table: its header, then rows checked by [`common::check_table`] (one line per row,
+/// - the table: its header, then rows checked by [`check_table`] (one line per row,
 ///   aligned columns, no control characters, no trailing blanks), then the lines ps printed that
 ///   were not rows, indented, each behind a fixed text;
 /// - details entries: `  #N PID <pid> <name>` and the eleven labelled values, in order;
@@ -217,7 +258,7 @@ pub fn check_log(text: &str) -> Log {
         match at {
             _ if line.is_empty() => {
                 if !table.is_empty() {
-                    let rows = super::check_table(&table.join("\n"));
+                    let rows = check_table(&table.join("\n"));
                     log.rows.extend(rows.into_iter().skip(1));
                     table.clear();
                 }
@@ -294,158 +335,111 @@ pub fn check_log(text: &str) -> Log {
     log
 }
 
-// ---------------------------------------------------------------------------------------------
-// Hostile text, as processes can carry it.
+pub const RIGHT_ALIGNED: [bool; 10] = [
+    false, true, true, true, true, true, false, false, false, true,
+];
 
-pub const FAKE_HEADER: &[u8] = b"\n2026-11-22 14:03:15 +01:00 | incident 1 | RAM 99.0% (3.66 of 3.70 GiB) | CPU 1.0% | above 80% for 15s";
-pub const FAKE_MARKER: &[u8] =
-    b"\n===== new log 2026-11-22 14:03:15 +01:00 | incident 1 | memory-monitor 0.1.0 =====";
-pub const CONTROLS: &[u8] = b"cr\rlf\nesc\x1b[2Jclear\x1b]0;title\x07bel\x08bs\x7fdel\x0bvt\x0cff";
-pub const INVALID_UTF8: &[u8] = b"bad\xff\xfe\xc3\x28\xed\xa0\x80cut\xe2\x82";
-/// Right-to-left override, isolates, a line separator, NEL and a C1 CSI.
-pub const UNICODE_TRICKS: &str =
-    "evil\u{202e}txt.exe\u{2066}iso\u{2069}line\u{2028}sep\u{85}nel\u{9b}31mcsi";
+/// Checks a rendered table against the spec without using the renderer's code: one line per
+/// row, no control characters, no trailing blanks, right-aligned numbers ending in one column,
+/// left-aligned text starting in one column, columns as wide as their widest cell and one space
+/// apart, COMMAND starting in one column. Returns each line's ten cells and its COMMAND.
+pub fn check_table(text: &str) -> Vec<(Vec<String>, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"
+        ]
+    );
 
-/// A 100 KB argument full of the above.
-pub fn big_argument() -> Vec<u8> {
-    let mut piece = Vec::new();
-    for part in [
-        FAKE_HEADER,
-        FAKE_MARKER,
-        CONTROLS,
-        INVALID_UTF8,
-        UNICODE_TRICKS.as_bytes(),
-    ] {
-        piece.extend_from_slice(part);
-    }
-    piece.iter().copied().cycle().take(100_000).collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// A fake /proc entry as the kernel writes one, for hostile processes that need not exist.
-
-pub struct FakeEntry {
-    pub pid: u32,
-    pub uid: u32,
-    pub argv: Vec<Vec<u8>>,
-    pub comm: Vec<u8>,
-    pub cwd: Option<Vec<u8>>,
-    pub ppid: u32,
-    pub rss_kib: u64,
-    pub start_ticks: u64,
-    /// Write status's `Name:` raw instead of escaped as the kernel does: a newline in it then
-    /// adds lines of its own to status.
-    pub raw_status_name: bool,
-}
-
-impl FakeEntry {
-    pub fn write(&self, proc_root: &Path) {
-        let dir = proc_root.join(self.pid.to_string());
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut status = b"Name:\t".to_vec();
-        if self.raw_status_name {
-            status.extend_from_slice(&self.comm);
-        } else {
-            status.extend_from_slice(&kernel_status_name(&self.comm));
-        }
-        write!(
-            Bytes(&mut status),
-            "\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\n\
-             Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nVmPeak:\t{peak} kB\nVmSize:\t{vsz} kB\n\
-             VmHWM:\t{peak} kB\nVmRSS:\t{rss} kB\nVmSwap:\t0 kB\nThreads:\t1\n",
-            pid = self.pid,
-            ppid = self.ppid,
-            uid = self.uid,
-            peak = self.rss_kib * 2,
-            vsz = self.rss_kib * 3,
-            rss = self.rss_kib,
-        )
-        .unwrap();
-        std::fs::write(dir.join("status"), status).unwrap();
-        let mut stat = format!("{} (", self.pid).into_bytes();
-        stat.extend_from_slice(&self.comm);
-        writeln!(
-            Bytes(&mut stat),
-            ") S {} 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 {} 1000 50",
-            self.ppid,
-            self.start_ticks
-        )
-        .unwrap();
-        std::fs::write(dir.join("stat"), stat).unwrap();
-        std::fs::write(dir.join("cmdline"), cmdline_of(&self.argv)).unwrap();
-        std::fs::write(dir.join("comm"), [&self.comm[..], b"\n"].concat()).unwrap();
-        if let Some(cwd) = &self.cwd {
-            std::os::unix::fs::symlink(OsStr::from_bytes(cwd), dir.join("cwd")).unwrap();
-        }
-    }
-
-    /// What `details.log` says its command is: the arguments joined by blanks, or the name in
-    /// brackets when there are none.
-    pub fn command_shown(&self) -> String {
-        let cmdline = cmdline_of(&self.argv);
-        let args = cmdline.strip_suffix(b"\0").unwrap_or(&cmdline);
-        if args.is_empty() {
-            format!("[{}]", shown(&self.comm))
-        } else {
-            let joined: Vec<u8> = args
-                .iter()
-                .map(|&b| if b == 0 { b' ' } else { b })
-                .collect();
-            shown_at_end(&joined)
-        }
-    }
-}
-
-/// `write!` into a byte vector.
-pub struct Bytes<'a>(pub &'a mut Vec<u8>);
-
-impl std::fmt::Write for Bytes<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// One `ps aux` line as a ps that does not sanitise prints it: every byte of the command raw.
-pub fn raw_ps_line(user: &[u8], pid: u32, rss_kib: u64, command: &[u8]) -> Vec<u8> {
-    let mut line = user.to_vec();
-    write!(
-        Bytes(&mut line),
-        " {pid} 0.0 1.0 {} {rss_kib} ? S 10:00 0:00 ",
-        rss_kib * 3
-    )
-    .unwrap();
-    line.extend_from_slice(command);
-    line.push(b'\n');
-    line
-}
-
-pub const PS_HEADER: &[u8] =
-    b"USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n";
-
-pub fn cmdline_of(argv: &[Vec<u8>]) -> Vec<u8> {
-    argv.iter()
-        .flat_map(|a| a.iter().copied().chain([0]))
-        .collect()
-}
-
-/// `e` has exactly one details entry, with its name, command, cwd and parent's name each shown
-/// as the spec says; `all` are the fake processes, among which its parent may be.
-pub fn assert_one_details_entry(log: &Log, e: &FakeEntry, all: &[FakeEntry]) {
-    let found = log.details_of(e.pid);
-    assert_eq!(found.len(), 1, "PID {}: one details entry", e.pid);
-    let d = found[0];
-    assert_eq!(d.name.as_deref().unwrap_or_default(), shown_at_end(&e.comm));
-    assert_eq!(d.value("command:"), e.command_shown(), "PID {}", e.pid);
-    let cwd = e
-        .cwd
-        .as_deref()
-        .map_or("unavailable (process ended)".into(), shown_at_end);
-    assert_eq!(d.value("cwd:"), cwd, "PID {}", e.pid);
-    if let Some(parent) = all.iter().find(|p| p.pid == e.ppid) {
-        assert_eq!(
-            d.value("parent:"),
-            format!("{} ({})", parent.pid, shown(&parent.comm))
+    // (start, end) in characters of each of the first ten cells, and where COMMAND starts.
+    let mut spans: Vec<([(usize, usize); 10], usize)> = Vec::new();
+    let mut parsed = Vec::new();
+    for line in &lines {
+        assert!(
+            !line.chars().any(char::is_control),
+            "control character in {line:?}"
         );
+        assert!(!line.ends_with(' '), "trailing blank in {line:?}");
+        let chars: Vec<char> = line.chars().collect();
+        let mut cells = [(0, 0); 10];
+        let mut i = 0;
+        for cell in cells.iter_mut() {
+            while i < chars.len() && chars[i] == ' ' {
+                i += 1;
+            }
+            let start = i;
+            while i < chars.len() && chars[i] != ' ' {
+                i += 1;
+            }
+            assert!(i > start, "fewer than ten cells in {line:?}");
+            *cell = (start, i);
+        }
+        let command_start = i + 1;
+        let text_of = |(s, e): (usize, usize)| chars[s..e].iter().collect::<String>();
+        parsed.push((
+            cells.iter().map(|&c| text_of(c)).collect(),
+            chars
+                .get(command_start..)
+                .map_or(String::new(), |c| c.iter().collect()),
+        ));
+        spans.push((cells, command_start));
     }
+    for column in 0..10 {
+        let width = spans
+            .iter()
+            .map(|(c, _)| c[column].1 - c[column].0)
+            .max()
+            .unwrap();
+        let edges: Vec<usize> = spans
+            .iter()
+            .map(|(c, _)| {
+                if RIGHT_ALIGNED[column] {
+                    c[column].1
+                } else {
+                    c[column].0
+                }
+            })
+            .collect();
+        assert!(
+            edges.windows(2).all(|w| w[0] == w[1]),
+            "column {column} is not aligned: {edges:?}"
+        );
+        let (start, end) = if RIGHT_ALIGNED[column] {
+            (edges[0] - width, edges[0])
+        } else {
+            (edges[0], edges[0] + width)
+        };
+        if column == 0 {
+            assert_eq!(start, 0, "the table starts in column 0");
+        } else {
+            let previous = &spans[0].0[column - 1];
+            let previous_width = spans
+                .iter()
+                .map(|(c, _)| c[column - 1].1 - c[column - 1].0)
+                .max()
+                .unwrap();
+            let previous_end = if RIGHT_ALIGNED[column - 1] {
+                previous.1
+            } else {
+                previous.0 + previous_width
+            };
+            assert_eq!(
+                start,
+                previous_end + 1,
+                "column {column} is not one space after column {}",
+                column - 1
+            );
+        }
+        if column == 9 {
+            for (line, (_, command_start)) in lines.iter().zip(&spans) {
+                if line.chars().count() > end {
+                    assert_eq!(*command_start, end + 1, "COMMAND misplaced in {line:?}");
+                }
+            }
+        }
+    }
+    parsed
 }

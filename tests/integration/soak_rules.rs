@@ -2,12 +2,12 @@
 //! go through `Episodes` and are checked against an oracle that works out the same answer another
 //! way. The daemon's own soak is in tests/soak_daemon.rs.
 
-mod common;
+use crate::util;
 
 use std::time::Duration;
 
-use common::episodes::*;
-use memory_monitor::decide::episode::{Event, Report, Rules};
+use memory_monitor::decide::{Event, ReportDue, Rules};
+use util::episodes::*;
 
 fn high_value(rng: &mut Rng) -> f64 {
     match rng.percent() {
@@ -112,7 +112,7 @@ fn a_million_flapping_samples_give_exactly_the_reports_the_rules_predict() {
     );
     let sustain = nanos(rules.sustain);
     let repeat = nanos(rules.repeat);
-    let reports: Vec<&Report> = want
+    let reports: Vec<&ReportDue> = want
         .iter()
         .filter_map(|(_, e)| match e {
             Event::Report(r) => Some(r),
@@ -133,7 +133,7 @@ fn a_million_flapping_samples_give_exactly_the_reports_the_rules_predict() {
     let after_a_skipped_grid_point = reports
         .windows(2)
         .filter(|w| {
-            let since = |r: &Report| r.since_first_report.map_or(0, nanos) / repeat;
+            let since = |r: &ReportDue| r.since_first_report.map_or(0, nanos) / repeat;
             w[0].incident == w[1].incident && since(w[1]) > since(w[0]) + 1
         })
         .count();

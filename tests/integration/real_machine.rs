@@ -1,10 +1,8 @@
 //! `snapshot` against this machine's real /proc, ps and top (procps must be installed).
 
-mod common;
+use crate::util;
 
 use std::process::Command;
-
-use regex::Regex;
 
 fn meminfo_used_percent() -> f64 {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap();
@@ -17,6 +15,9 @@ fn meminfo_used_percent() -> f64 {
 
 #[test]
 fn snapshot_of_this_machine() {
+    if !util::require_procps() {
+        return;
+    }
     let before = pids_in_proc();
     let out = Command::new(env!("CARGO_BIN_EXE_memory-monitor"))
         .args(["snapshot", "--details", "2"])
@@ -30,11 +31,11 @@ fn snapshot_of_this_machine() {
     assert_eq!(stderr, "", "a healthy machine gives no warnings");
 
     let lines: Vec<&str> = stdout.lines().collect();
-    let header = Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| snapshot \| RAM (\d+\.\d)% \(\S+ of \S+ [KMG]iB\) \| CPU (\d+\.\d)%$").unwrap();
-    let caps = header
-        .captures(lines[0])
-        .unwrap_or_else(|| panic!("header: {}", lines[0]));
-    let ram: f64 = caps[1].parse().unwrap();
+    let header = util::log::header(lines[0]).unwrap_or_else(|| panic!("header: {}", lines[0]));
+    assert_eq!(header.incident, None, "a snapshot");
+    assert!(header.cpu_percent.is_some(), "{}", lines[0]);
+    assert_eq!(header.threshold, None, "{}", lines[0]);
+    let ram = header.ram_percent;
     assert!(
         (ram - meminfo_used_percent()).abs() < 5.0,
         "RAM {ram}% vs meminfo"
@@ -49,7 +50,7 @@ fn snapshot_of_this_machine() {
             .iter()
             .position(|l| l.is_empty())
             .unwrap();
-    let rows = common::check_table(&lines[table_start..table_end].join("\n"));
+    let rows = util::check_table(&lines[table_start..table_end].join("\n"));
 
     // The snapshot sees itself and PID 1, with their real commands.
     let own = out_pid_row(&rows, std::process::id());

@@ -2,16 +2,16 @@
 //! top sample, chunked finely and coarsely, arbitrary top-like bytes split anywhere, and a real
 //! capture of a top that prints thousands of tasks or never stops.
 
-mod common;
+use crate::util;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{corpus_dir, fake_program};
 use memory_monitor::capture::top_lines::TopLines;
 use memory_monitor::capture::{Captured, Cut, Tools, run_ps_and_top};
 use memory_monitor::parse::top::{MAX_SUMMARY_LINES, parse};
 use proptest::prelude::*;
+use util::{corpus_dir, fake_program};
 
 fn kept(pieces: &[&[u8]], cut: bool) -> Vec<u8> {
     let mut lines = TopLines::default();
@@ -218,9 +218,9 @@ fn an_endless_top_is_still_cut_at_the_limit_counting_every_byte() {
     assert_eq!(
         parse(&top.bytes).unwrap().lines,
         [
-            "top - 10:00:00 up 1 day",
-            "Tasks: 5000 total",
-            "%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id"
+            &b"top - 10:00:00 up 1 day"[..],
+            b"Tasks: 5000 total",
+            b"%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id"
         ]
     );
     // A frame that begins in the line cut in half is not taken for one.
@@ -363,7 +363,7 @@ fn two_frames_of_ten_thousand_tasks_keep_under_4_kib() {
     let kept = lines.finish();
     assert!(kept.len() < 4096);
     assert_eq!(parse(&kept), parse(&output));
-    assert!(parse(&kept).unwrap().lines[0].starts_with("top - 10:00:01"));
+    assert!(parse(&kept).unwrap().lines[0].starts_with(b"top - 10:00:01"));
 }
 
 #[test]

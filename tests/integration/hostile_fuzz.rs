@@ -1,21 +1,14 @@
 //! Fuzzing (proptest): arbitrary bytes for every field ps, top, /proc and passwd give, through
 //! the same parse and render the daemon runs; both logs must pass the same checks as real ones.
 
-mod common;
+use crate::util;
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, TimeZone};
-use common::FakeProc;
-use common::hostile::*;
-use memory_monitor::capture::gather::{self as incident, Sources};
-use memory_monitor::capture::{Outputs, Tools};
-use memory_monitor::decide::episode::Report;
-use memory_monitor::proc::users::UserNames;
-use memory_monitor::render::header::{self as report, Occasion};
-use memory_monitor::sample::meminfo::MemSample;
 use proptest::prelude::*;
+use util::hostile::*;
+use util::log::*;
+use util::{FakeProc, FakeProcess, FakeUsers};
 
 // ---------------------------------------------------------------------------------------------
 // c. Fuzzing: arbitrary bytes for every field ps, top, /proc and passwd give, through the same
@@ -202,16 +195,6 @@ fn fuzz_machine() -> impl Strategy<Value = FuzzMachine> {
         })
 }
 
-/// passwd for the fuzzed machine: uid 1000 + i is process i's user.
-struct Passwd(Vec<Vec<u8>>);
-
-impl UserNames for Passwd {
-    fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
-        let i = usize::try_from(uid.checked_sub(1000)?).ok()?;
-        self.0.get(i).cloned()
-    }
-}
-
 fn fuzz_pid(i: usize) -> u32 {
     10_000 + 7 * u32::try_from(i).unwrap()
 }
@@ -229,15 +212,15 @@ fn trim_trailing_blanks(bytes: &[u8]) -> &[u8] {
 fn check_fuzz_machine(machine: &FuzzMachine) {
     let fake = FakeProc::new();
     let n = machine.processes.len();
-    let entries: Vec<FakeEntry> = machine
+    let entries: Vec<FakeProcess> = machine
         .processes
         .iter()
         .enumerate()
-        .map(|(i, p)| FakeEntry {
+        .map(|(i, p)| FakeProcess {
             pid: fuzz_pid(i),
             uid: 1000 + u32::try_from(i).unwrap(),
-            argv: p.argv.clone(),
-            comm: p.comm.clone(),
+            cmdline: util::cmdline_of(&p.argv),
+            name: p.comm.clone(),
             cwd: p.cwd.clone(),
             ppid: p.parent.filter(|&j| j < n).map_or(1, fuzz_pid),
             rss_kib: u64::from(p.rss_kib),
@@ -247,7 +230,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
         .collect();
     let mut ps_lines: Vec<Vec<u8>> = Vec::new();
     for (p, e) in machine.processes.iter().zip(&entries) {
-        e.write(fake.path());
+        fake.add(e);
         let cell = if p.cut && p.user.len() > 8 {
             [&p.user[..7], b"+"].concat()
         } else {
@@ -268,7 +251,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
             line.extend_from_slice(field);
         }
         line.push(b' ');
-        line.extend_from_slice(&e.argv.join(&b' '));
+        line.extend_from_slice(&command_of(e));
         line.push(b'\n');
         ps_lines.push(line);
     }
@@ -303,42 +286,17 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
         top.push(b'\n');
     }
 
-    let passwd = Passwd(machine.processes.iter().map(|p| p.user.clone()).collect());
-    let sources = Sources {
-        tools: Tools {
-            ps_bin: "unused".into(),
-            top_bin: "unused".into(),
-            timeout: Duration::from_secs(1),
-            output_limit: memory_monitor::capture::OUTPUT_LIMIT,
-        },
-        proc_root: fake.path().to_path_buf(),
-        details: n,
-        users: &passwd,
-        clock_ticks: 100,
-    };
-    let incident = incident::from_outputs(Outputs::recorded(Ok(ps), Ok(top)), &sources);
-    let time: DateTime<FixedOffset> = FixedOffset::east_opt(3600)
-        .unwrap()
-        .with_ymd_and_hms(2026, 11, 22, 14, 3, 15)
-        .unwrap();
-    let occasion = Occasion::Incident {
-        report: Report {
-            incident: 1,
-            high_for: Duration::from_secs(15),
-            since_first_report: None,
-        },
-        threshold_percent: 80.0,
-    };
-    let sample = MemSample {
-        total_kib: 3_879_731,
-        available_kib: 650_117,
-    };
-    let header = report::header_line(&time, &occasion, &sample, incident.cpu_busy());
-    let marker = report::new_log_marker(&time, 1);
-    let incidents = marker.clone() + &report::render_incident(&header, &incident);
-    let mut details = marker + &header + "\n";
-    memory_monitor::render::details::render(&incident.details, &time, &mut details);
-    details.push('\n');
+    // passwd for the fuzzed machine: uid 1000 + i is process i's user.
+    let names: Vec<(u32, &[u8])> = entries
+        .iter()
+        .zip(&machine.processes)
+        .map(|(e, p)| (e.uid, p.user.as_slice()))
+        .collect();
+    let passwd = FakeUsers::new(&names);
+    let sources = util::sources(&fake, n, &passwd);
+    let report = util::report_from(Ok(ps), Ok(top), &sources, util::first_report());
+    let cpu_known = report.cpu_busy().is_some();
+    let (incidents, details) = util::logged(report);
 
     let incidents_log = check_log(&incidents);
     let details_log = check_log(&details);
@@ -356,7 +314,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
             )
         })
         .collect();
-    if incident.cpu_busy().is_none() {
+    if !cpu_known {
         // Junk that makes the CPU line unreadable: the report says so under the summary.
         let why = incidents_log.summary.last().unwrap();
         assert!(why.starts_with("  (CPU n/a: "), "{why}");
@@ -365,7 +323,7 @@ fn check_fuzz_machine(machine: &FuzzMachine) {
     assert_eq!(incidents_log.summary, summary_shown);
 
     for e in &entries {
-        let command = e.argv.join(&b' ');
+        let command = command_of(e);
         let rows = incidents_log.rows_of(e.pid);
         assert_eq!(rows.len(), 1, "PID {}: one row", e.pid);
         if !command.contains(&b'\n') {

@@ -1,19 +1,23 @@
 //! The real binary, run as the daemon against a fake proc root whose meminfo the test rewrites,
 //! with fake ps and top that print corpus files.
 
-mod common;
+use crate::util;
+
+use rustix::process::{Signal, kill_process};
+use util::daemon::pid_of;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::daemon::{Launch, cat, count, set_used};
-use common::{FakeProc, fake_program};
-use regex::Regex;
+use memory_monitor::text::duration::parse_duration;
+use util::daemon::{Launch, cat, count, set_used};
+use util::log::{Header, RECOVERED, header};
+use util::{FakeProc, fake_program};
 
 #[test]
 fn episodes_repeats_recovery_and_both_logs() {
     let fake = FakeProc::new();
-    fake.add(&common::firewalld());
+    fake.add(&util::firewalld());
     set_used(&fake, 50);
     let mut daemon = Launch::new(
         &fake,
@@ -41,7 +45,7 @@ fn episodes_repeats_recovery_and_both_logs() {
     daemon.wait_for("the second episode", |d| {
         d.read("details.log").contains("| incident 2 |")
     });
-    let (status, took, daemon) = daemon.stop(libc::SIGTERM);
+    let (status, took, daemon) = daemon.stop(Signal::TERM);
     assert!(
         status.success(),
         "{status}; stderr: {}",
@@ -54,21 +58,31 @@ fn episodes_repeats_recovery_and_both_logs() {
     let lines: Vec<&str> = incidents.lines().collect();
 
     // Every report: marker (first of an episode), header, top's summary, table, blank line.
-    let header = Regex::new(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| incident (\d+) \| RAM 90\.0% \(900\.00 of 1000\.00 MiB\) \| CPU 0\.7% \| above 80% for (\S+?)(, (\S+) since first report)?$",
-    )
-    .unwrap();
-    let headers: Vec<(usize, regex::Captures)> = lines
+    let headers: Vec<(usize, Header)> = lines
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| header.captures(l).map(|c| (i, c)))
+        .filter_map(|(i, l)| header(l).map(|h| (i, h)))
         .collect();
-    let reports_of = |n: &str| headers.iter().filter(|(_, c)| &c[1] == n).count();
+    for (_, h) in &headers {
+        assert!(h.time.ends_with(" +00:00"), "{h:?}");
+        assert_eq!(
+            (h.ram_percent, h.sizes.as_str(), h.cpu_percent),
+            (90.0, "900.00 of 1000.00 MiB", Some(0.7)),
+            "{h:?}"
+        );
+        assert_eq!(h.threshold.as_deref(), Some("80%"), "{h:?}");
+    }
+    let reports_of = |n: u32| {
+        headers
+            .iter()
+            .filter(|(_, h)| h.incident == Some(n))
+            .count()
+    };
     assert!(
-        reports_of("1") >= 2,
+        reports_of(1) >= 2,
         "a first report and a repeat in episode 1:\n{incidents}"
     );
-    assert!(reports_of("2") >= 1);
+    assert!(reports_of(2) >= 1);
     let header_like = lines
         .iter()
         .filter(|l| l.contains("| incident ") && !l.starts_with("====="))
@@ -79,27 +93,25 @@ fn episodes_repeats_recovery_and_both_logs() {
         "every header line matched the format"
     );
 
-    for (i, caps) in &headers {
-        let first_of_episode = caps.get(3).is_none();
+    for (i, h) in &headers {
+        let first_of_episode = h.since_first_report.is_none();
         assert_eq!(
             lines[i - 1].starts_with("===== new log"),
             first_of_episode,
             "marker before line {i}"
         );
         if first_of_episode {
-            assert!(lines[i - 1].contains(&format!("| incident {} |", &caps[1])));
-            let high_for = memory_monitor::text::duration::parse_duration(&caps[2]).unwrap();
+            assert!(lines[i - 1].contains(&format!("| incident {} |", h.incident.unwrap())));
+            let high_for = h.high_for.as_deref().unwrap();
             assert!(
-                high_for >= Duration::from_millis(300),
-                "reported before sustain: {}",
-                &caps[2]
+                parse_duration(high_for).unwrap() >= Duration::from_millis(300),
+                "reported before sustain: {high_for}"
             );
         } else {
-            let since = memory_monitor::text::duration::parse_duration(&caps[4]).unwrap();
+            let since = h.since_first_report.as_deref().unwrap();
             assert!(
-                since >= Duration::from_secs(1),
-                "repeated before --repeat: {}",
-                &caps[4]
+                parse_duration(since).unwrap() >= Duration::from_secs(1),
+                "repeated before --repeat: {since}"
             );
         }
         // top's last frame, indented, then the table of all 109 processes, then a blank line.
@@ -111,16 +123,13 @@ fn episodes_repeats_recovery_and_both_logs() {
             lines[i + 6].split_whitespace().collect::<Vec<_>>()[..3],
             ["USER", "PID", "%CPU"]
         );
-        common::check_table(&lines[i + 6..i + 6 + 110].join("\n"));
+        util::check_table(&lines[i + 6..i + 6 + 110].join("\n"));
         assert_eq!(lines[i + 116], "", "blank line after the table");
     }
     assert_eq!(count(&incidents, "===== new log"), 2);
-    let recovered = Regex::new(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00 \| recovered \| RAM 50\.0% \| high for (\S+)$",
-    )
-    .unwrap();
-    let recovered_lines: Vec<&&str> = lines.iter().filter(|l| recovered.is_match(l)).collect();
+    let recovered_lines: Vec<&&str> = lines.iter().filter(|l| RECOVERED.is_match(l)).collect();
     assert_eq!(recovered_lines.len(), 1, "{incidents}");
+    assert!(recovered_lines[0].contains(" +00:00 | recovered | RAM 50.0% | high for "));
     assert_eq!(count(&incidents, "| recovered |"), 1);
     let recovered_at = lines
         .iter()
@@ -134,11 +143,11 @@ fn episodes_repeats_recovery_and_both_logs() {
         recovered_at < second_marker
             && headers
                 .iter()
-                .all(|(i, c)| (&c[1] == "1") == (*i < recovered_at))
+                .all(|(i, h)| (h.incident == Some(1)) == (*i < recovered_at))
     );
 
     // details.log: the same markers and header lines, three entries per report, a blank line.
-    let detail_headers: Vec<&str> = details.lines().filter(|l| header.is_match(l)).collect();
+    let detail_headers: Vec<&str> = details.lines().filter(|l| header(l).is_some()).collect();
     let incident_headers: Vec<&str> = headers.iter().map(|(i, _)| lines[*i]).collect();
     assert_eq!(detail_headers, incident_headers);
     assert_eq!(count(&details, "===== new log"), 2);
@@ -191,13 +200,13 @@ fn a_write_error_is_reported_and_the_loop_goes_on() {
         d.stderr_text()
             .contains("incidents.log can be written again; 1 delayed entries written")
     });
-    let (status, _, _) = daemon.stop(libc::SIGINT);
+    let (status, _, _) = daemon.stop(Signal::INT);
     assert!(status.success(), "SIGINT stops it too");
 }
 
 #[test]
 fn options_come_from_the_environment() {
-    let out = common::program_without_env()
+    let out = util::program_without_env()
         .env("MEMORY_MONITOR_THRESHOLD", "101")
         .output()
         .unwrap();
@@ -211,7 +220,7 @@ fn options_come_from_the_environment() {
     let fake = FakeProc::new();
     set_used(&fake, 70);
     let logs = tempfile::tempdir().unwrap();
-    let mut child = common::program_without_env()
+    let mut child = util::program_without_env()
         .env("MEMORY_MONITOR_THRESHOLD", "65.5")
         .env("MEMORY_MONITOR_SUSTAIN", "0")
         .env("MEMORY_MONITOR_INTERVAL", "50ms")
@@ -238,8 +247,7 @@ fn options_come_from_the_environment() {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    kill_process(pid_of(&child), Signal::TERM).unwrap();
     assert!(child.wait().unwrap().success());
     assert!(
         std::fs::read_to_string(&path)

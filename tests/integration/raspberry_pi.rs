@@ -3,15 +3,17 @@
 //! 32-bit and a Pi 4 on 64-bit Raspberry Pi OS, each idle and under pressure) goes through the
 //! parser, the decision rules, `snapshot` and the daemon as the SPEC says.
 
-mod common;
+use crate::util;
+
+use rustix::process::Signal;
 
 use std::time::Duration;
 
-use common::daemon::{Launch, cat, headers};
-use common::episodes::{INTERVAL, SECOND, Sample, actual, default_rules, report};
-use common::{FakeProc, FakeProcess, meminfo_fixture, snapshot};
-use memory_monitor::decide::episode::Event;
-use memory_monitor::sample::meminfo::{MemSample, parse_meminfo};
+use memory_monitor::decide::Event;
+use memory_monitor::sample::{MemSample, parse_meminfo};
+use util::daemon::{Launch, cat, report_count};
+use util::episodes::{INTERVAL, SECOND, Sample, actual, default_rules, report};
+use util::{FakeProc, FakeProcess, meminfo_fixture, snapshot};
 
 /// One machine's pair of fixtures and what the SPEC makes of them, worked out by hand.
 struct Pi {
@@ -260,14 +262,14 @@ fn daemon_reports_the_high_file_and_not_the_idle_one(pi: &Pi) {
     daemon.wait_for("recovery", |d| {
         d.read("incidents.log").contains("| recovered |")
     });
-    let (status, _, daemon) = daemon.stop(libc::SIGTERM);
+    let (status, _, daemon) = daemon.stop(Signal::TERM);
     let stderr = daemon.stderr_text();
     assert!(status.success(), "{status}: {stderr}");
     // The start-up line and the stop line: nothing about a file it could not read.
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
 
     let incidents = daemon.read("incidents.log");
-    assert_eq!(headers(&incidents), 1, "{incidents}");
+    assert_eq!(report_count(&incidents), 1, "{incidents}");
     let header = format!(
         " | incident 1 | RAM {}% ({}) | CPU ",
         pi.shown[1], pi.sizes[1]
@@ -299,13 +301,14 @@ fn a_32_bit_pi_with_8_gib_up_600_days_and_a_4_gib_process() {
     std::fs::write(fake.path().join("uptime"), "51840000.50 203450000.25\n").unwrap();
     fake.add(&FakeProcess {
         pid: 4242,
-        name: b"chromium",
+        name: b"chromium".to_vec(),
         uid: 1000,
-        cmdline: b"/usr/lib/chromium/chromium\0--type=renderer\0",
-        cwd: Some("/home/pi"),
-        started_after_boot: 43_200_000,
+        cmdline: b"/usr/lib/chromium/chromium\0--type=renderer\0".to_vec(),
+        cwd: Some(b"/home/pi".to_vec()),
+        start_ticks: 43_200_000 * 100,
         rss_kib: 1_398_100,
         ppid: 1,
+        raw_status_name: false,
     });
     let ps = "printf '%s\\n' \
         'USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND' \
@@ -325,7 +328,7 @@ fn a_32_bit_pi_with_8_gib_up_600_days_and_a_4_gib_process() {
         "{}",
         lines[0]
     );
-    let table = common::check_table(&lines[6..9].join("\n"));
+    let table = util::check_table(&lines[6..9].join("\n"));
     assert_eq!(table[1].0[4..6], ["4194300", "1398100"]);
     let details = &stdout[stdout.find("  #1 PID 4242 chromium\n").expect(&stdout)..];
     for line in [

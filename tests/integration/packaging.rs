@@ -1,13 +1,10 @@
 //! The files install.sh installs agree with the program.
 
-mod common;
+use crate::util;
 
 /// `--help` as the program prints it with no environment: every default its own.
 fn help_without_env() -> String {
-    let out = common::program_without_env()
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = util::program_without_env().arg("--help").output().unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
 }

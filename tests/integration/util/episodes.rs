@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::time::Duration;
 
-use memory_monitor::decide::episode::{Episodes, Event, Report, Rules};
+use memory_monitor::decide::{Episodes, Event, ReportDue, Rules};
 
 /// SplitMix64: a fixed seed gives the same trace on every machine, with no dependency.
 pub struct Rng(pub u64);
@@ -33,15 +33,13 @@ impl Rng {
 }
 
 pub const SECOND: u64 = 1_000_000_000;
+/// The default interval and threshold, as constants for the arithmetic of the soaks; checked
+/// against `memory_monitor::defaults` by the packaging tests.
 pub const INTERVAL: u64 = 3 * SECOND;
 pub const THRESHOLD: f64 = 80.0;
 
 pub fn default_rules() -> Rules {
-    Rules {
-        threshold_percent: THRESHOLD,
-        sustain: Duration::from_secs(15),
-        repeat: Duration::from_secs(600),
-    }
+    memory_monitor::defaults::rules()
 }
 
 /// A sample: monotonic nanoseconds and used%.
@@ -66,7 +64,7 @@ pub fn actual(rules: Rules, samples: &[Sample]) -> Vec<(usize, Event)> {
 }
 
 pub fn report(incident: u32, high_for: u64, since_first_report: Option<u64>) -> Event {
-    Event::Report(Report {
+    Event::Report(ReportDue {
         incident,
         high_for: Duration::from_nanos(high_for),
         since_first_report: since_first_report.map(Duration::from_nanos),

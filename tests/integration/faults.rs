@@ -3,15 +3,17 @@
 //! during a capture. In each case the report is still written or cleanly absent, and the daemon
 //! stays up.
 
-mod common;
+use crate::util;
+
+use rustix::process::Signal;
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::daemon::{Daemon, Launch, count, headers, running, set_used};
-use common::{FakeProc, fake_program};
+use util::daemon::{Daemon, Launch, count, report_count, running, set_used};
+use util::{FakeProc, fake_program};
 
 /// The report's lines from its header to the blank line that ends it, for the report whose
 /// header is the `n`th (from 0).
@@ -153,7 +155,7 @@ fn a_missing_failing_silent_garbled_or_hung_program_still_gives_reports() {
         no_zombies(daemon);
     }
     for daemon in daemons {
-        let (status, _, daemon) = daemon.stop(libc::SIGTERM);
+        let (status, _, daemon) = daemon.stop(Signal::TERM);
         assert!(status.success(), "{}", daemon.stderr_text());
     }
     // Each capture with a hung program ran until killed, the last by the stop itself.
@@ -171,7 +173,7 @@ fn an_endless_ps_or_top_is_cut_at_16_mib_and_said_so() {
     let endless_ps = format!(
         "{header}; exec yes 'root 1 0.0 0.0 1 1 ? S 10:00 0:00 /usr/bin/endless --printing'"
     );
-    let top_sample = common::corpus_dir().join("top_jc-ubuntu2010_1.txt");
+    let top_sample = util::corpus_dir().join("top_jc-ubuntu2010_1.txt");
     let endless_top = format!("cat '{}'; exec yes ''", top_sample.display());
     let mut daemon = Launch::new(&fake, &endless_ps, &endless_top)
         .args(&["--sustain", "0", "--repeat", "1h"])
@@ -229,14 +231,14 @@ fn a_log_directory_deleted_while_running_is_created_again() {
     // details.log is written after incidents.log: deleted before it, the first report's
     // details would land in the new directory too.
     daemon.wait_for("the first report's details", |d| {
-        headers(&d.read("details.log")) == 1
+        report_count(&d.read("details.log")) == 1
     });
     std::fs::remove_dir_all(&daemon.logs).unwrap();
     daemon.wait_for("the repeat in a new directory", |d| {
         d.read("incidents.log").contains("since first report")
     });
     assert!(!daemon.stderr_text().contains("cannot write"));
-    assert_eq!(headers(&daemon.read("details.log")), 1);
+    assert_eq!(report_count(&daemon.read("details.log")), 1);
 }
 
 /// Runs the daemon in a mount namespace of its own with its log directory on a tmpfs of `size`,
@@ -244,8 +246,7 @@ fn a_log_directory_deleted_while_running_is_created_again() {
 fn on_small_tmpfs(fake: &FakeProc, size: &str) -> Daemon {
     let mount_point = tempfile::tempdir().unwrap().keep();
     let mut wrapper: Vec<OsString> = vec!["unshare".into(), "--mount".into()];
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !rustix::process::geteuid().is_root() {
         wrapper.push("--map-root-user".into());
     }
     wrapper.extend(
@@ -268,8 +269,7 @@ fn on_small_tmpfs(fake: &FakeProc, size: &str) -> Daemon {
 fn in_namespace_of(daemon: &Daemon, command: &[&str]) {
     let pid = daemon.pid().to_string();
     let mut args = vec!["--target", &pid, "--mount"];
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !rustix::process::geteuid().is_root() {
         args.extend(["--user", "--preserve-credentials"]);
     }
     let status = Command::new("nsenter")
@@ -294,12 +294,15 @@ fn repeats(text: &str) -> Vec<u64> {
 
 #[test]
 fn a_full_or_read_only_disk_keeps_reports_whole_and_writes_them_later() {
+    if !util::require_mount_namespace() {
+        return;
+    }
     let fake = FakeProc::new();
     set_used(&fake, 95);
     let mut daemon = on_small_tmpfs(&fake, "256k");
     daemon.wait_for_reports(1);
     daemon.wait_for("details of the first", |d| {
-        headers(&d.read("details.log")) == 1
+        report_count(&d.read("details.log")) == 1
     });
 
     // Fill the tmpfs, then free one page: the next report (about 9.5 KiB) fits only in part.
@@ -321,9 +324,9 @@ fn a_full_or_read_only_disk_keeps_reports_whole_and_writes_them_later() {
         during == before,
         "a report is whole or absent: {} bytes, {} headers before; {} bytes, {} headers during",
         before.len(),
-        headers(&before),
+        report_count(&before),
         during.len(),
-        headers(&during)
+        report_count(&during)
     );
     let stderr = daemon.stderr_text();
     assert!(
@@ -369,16 +372,16 @@ fn a_full_or_read_only_disk_keeps_reports_whole_and_writes_them_later() {
     });
     // Frozen while both logs are read, so they show the same moment; its namespace, and the
     // tmpfs with it, end when it does.
-    daemon.signal(libc::SIGSTOP);
+    daemon.signal(Signal::STOP);
     let incidents = daemon.read("incidents.log");
     let details = daemon.read("details.log");
-    daemon.signal(libc::SIGCONT);
+    daemon.signal(Signal::CONT);
     seen = repeats(&incidents);
     assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>());
-    assert_eq!(headers(&details), seen.len() + 1, "details.log too");
-    assert_eq!(headers(&incidents), seen.len() + 1);
+    assert_eq!(report_count(&details), seen.len() + 1, "details.log too");
+    assert_eq!(report_count(&incidents), seen.len() + 1);
     assert!(details.ends_with("\n\n") && incidents.ends_with("\n\n"));
-    let (status, _, _) = daemon.stop(libc::SIGTERM);
+    let (status, _, _) = daemon.stop(Signal::TERM);
     assert!(status.success());
 }
 
@@ -410,7 +413,7 @@ fn meminfo_that_is_bad_at_start_stops_the_program_naming_the_file() {
         if let Some(text) = meminfo {
             std::fs::write(proc_root.path().join("meminfo"), text).unwrap();
         }
-        let out = common::program_without_env()
+        let out = util::program_without_env()
             .arg("--log-dir")
             .arg(dir.path())
             .arg("--proc-root")
@@ -443,7 +446,7 @@ fn a_meminfo_read_error_while_running_is_said_once_and_the_loop_goes_on() {
     assert_eq!(count(&daemon.stderr_text(), "cannot read"), 1);
     set_used(&fake, 95);
     daemon.wait_for("a report once meminfo reads again", |d| {
-        headers(&d.read("incidents.log")) >= 1
+        report_count(&d.read("incidents.log")) >= 1
     });
     let stderr = daemon.stderr_text();
     assert_eq!(count(&stderr, "cannot read"), 1, "{stderr}");
@@ -467,7 +470,7 @@ fn sigterm_during_a_capture_kills_the_children_and_writes_nothing() {
     });
     let children = daemon.children();
     assert_eq!(children.len(), 2, "{children:?}");
-    let (status, took, daemon) = daemon.stop(libc::SIGTERM);
+    let (status, took, daemon) = daemon.stop(Signal::TERM);
     assert_eq!(status.code(), Some(0));
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert!(!running(b"sleep\x0065.5\x00") && !running(b"sleep\x0066.5\x00"));
@@ -491,7 +494,7 @@ fn sighup_reopens_the_log_files() {
         )
         .unwrap();
     }
-    daemon.signal(libc::SIGHUP);
+    daemon.signal(Signal::HUP);
     daemon.wait_for("the files to be created again", |d| {
         d.logs.join("incidents.log").exists() && d.logs.join("details.log").exists()
     });
@@ -514,7 +517,7 @@ fn start_up_errors_name_the_problem_and_the_fix() {
     let logs = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let run = |path: &Path, args: &[&str]| {
-        let mut command = common::program_without_env();
+        let mut command = util::program_without_env();
         if !args.contains(&"--log-dir") {
             command.arg("--log-dir").arg(logs.path());
         }
@@ -587,7 +590,7 @@ fn start_up_errors_name_the_problem_and_the_fix() {
         );
     }
 
-    let out = common::program_without_env()
+    let out = util::program_without_env()
         .args(["--log-dir", "/tmp", "--threshold", "90", "snapshot"])
         .output()
         .unwrap();
@@ -623,9 +626,9 @@ fn a_stderr_that_has_gone_away_does_not_stop_the_watch() {
     let mut daemon = launch.start();
     // Every report and SIGHUP says something on stderr; each write fails with EPIPE.
     daemon.wait_for_reports(2);
-    daemon.signal(libc::SIGHUP);
+    daemon.signal(Signal::HUP);
     daemon.wait_for_reports(3);
     assert!(daemon.is_running());
-    let (status, _, _) = daemon.stop(libc::SIGTERM);
+    let (status, _, _) = daemon.stop(Signal::TERM);
     assert_eq!(status.code(), Some(0), "{status:?}");
 }

@@ -3,7 +3,7 @@
 //! sequences, invalid UTF-8, 100 KB and fake header lines, under the real binary, ps and top.
 //! Both logs keep one line per process and write nothing raw.
 
-mod common;
+use crate::util;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -15,8 +15,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fake_program;
-use common::hostile::*;
+use util::fake_program;
+use util::hostile::*;
+use util::log::*;
 
 // ---------------------------------------------------------------------------------------------
 // a. Real processes, the real binary, the real ps and top.
@@ -235,7 +236,7 @@ fn start_hostile_processes(dir: &Path, processes: &mut Processes) -> Vec<Hostile
             proc_file(h.pid, "comm") == comm
                 && h.argv
                     .as_ref()
-                    .is_none_or(|argv| proc_file(h.pid, "cmdline") == cmdline_of(argv))
+                    .is_none_or(|argv| proc_file(h.pid, "cmdline") == util::cmdline_of(argv))
         });
     }
     hostile
@@ -243,6 +244,9 @@ fn start_hostile_processes(dir: &Path, processes: &mut Processes) -> Vec<Hostile
 
 #[test]
 fn real_processes_with_hostile_names_under_the_real_ps_and_top() {
+    if !util::require_procps() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut processes = Processes::default();
     let hostile = start_hostile_processes(dir.path(), &mut processes);

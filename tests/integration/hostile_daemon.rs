@@ -2,13 +2,16 @@
 //! might: both logs keep one line per process, write nothing raw, and hold exactly as many header
 //! and marker lines as the reports they hold.
 
-mod common;
+use crate::util;
+
+use rustix::process::{Signal, kill_process};
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::hostile::*;
-use common::{FakeProc, fake_program};
+use util::hostile::*;
+use util::log::*;
+use util::{FakeProc, FakeProcess, fake_program};
 
 // ---------------------------------------------------------------------------------------------
 // b. The daemon, with a ps and a top that print hostile bytes raw.
@@ -18,11 +21,11 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
     let fake = FakeProc::new();
     fake.set_meminfo(1_000_000, 50_000);
     let dir = tempfile::tempdir().unwrap();
-    let entry = |pid, argv: Vec<&[u8]>, comm: &[u8], cwd: Option<&[u8]>, ppid| FakeEntry {
+    let entry = |pid, argv: Vec<&[u8]>, name: &[u8], cwd: Option<&[u8]>, ppid| FakeProcess {
         pid,
         uid: 0,
-        argv: argv.into_iter().map(<[u8]>::to_vec).collect(),
-        comm: comm.to_vec(),
+        cmdline: util::cmdline_of(&argv),
+        name: name.to_vec(),
         cwd: cwd.map(<[u8]>::to_vec),
         ppid,
         rss_kib: 1000 + u64::from(pid % 100),
@@ -60,8 +63,8 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
     ];
     let mut ps = PS_HEADER.to_vec();
     for e in &entries {
-        e.write(fake.path());
-        ps.extend(raw_ps_line(b"root", e.pid, e.rss_kib, &e.argv.join(&b' ')));
+        fake.add(e);
+        ps.extend(raw_ps_line(b"root", e.pid, e.rss_kib, &command_of(e)));
     }
     let top = [
         &b"top - 10:00:00 up 1 day,  2:03,  1 user,  load average: 0.00, 0.01, 0.05\x1b[2J\n"[..],
@@ -132,8 +135,7 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
         assert!(Instant::now() < deadline, "no report within 20 s");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(i32::try_from(daemon.id()).unwrap(), libc::SIGTERM) };
+    kill_process(util::daemon::pid_of(&daemon), Signal::TERM).unwrap();
     assert!(daemon.wait().unwrap().success());
 
     let incidents = String::from_utf8(read("incidents.log")).expect("incidents.log is UTF-8");
@@ -158,7 +160,7 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
     assert_eq!(incidents_log.rows.len(), entries.len());
     let mut expected_odd = Vec::new();
     for e in &entries {
-        let joined = e.argv.join(&b' ');
+        let joined = command_of(e);
         let mut parts = joined.split(|&b| b == b'\n');
         let rows = incidents_log.rows_of(e.pid);
         assert_eq!(rows.len(), 1, "PID {}", e.pid);

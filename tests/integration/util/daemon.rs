@@ -6,7 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal, kill_process};
+
 use super::{FakeProc, corpus_dir, fake_program};
+
+/// The pid of a child we started, as the kernel takes it.
+pub fn pid_of(child: &Child) -> Pid {
+    Pid::from_child(child)
+}
 
 pub const MIB: u64 = 1024;
 
@@ -142,10 +149,7 @@ pub struct Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            if let Ok(pid) = i32::try_from(self.child.id()) {
-                // SAFETY: signalling our own child.
-                unsafe { libc::kill(pid, libc::SIGTERM) };
-            }
+            let _ = kill_process(pid_of(&self.child), Signal::TERM);
             let deadline = Instant::now() + Duration::from_secs(3);
             while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
@@ -196,7 +200,7 @@ impl Daemon {
     /// Waits until incidents.log holds `n` report headers.
     pub fn wait_for_reports(&mut self, n: usize) {
         self.wait_for(&format!("{n} reports"), |d| {
-            headers(&d.read("incidents.log")) >= n
+            report_count(&d.read("incidents.log")) >= n
         });
     }
 
@@ -206,17 +210,15 @@ impl Daemon {
         });
     }
 
-    pub fn signal(&self, signal: i32) {
-        let pid = i32::try_from(self.child.id()).unwrap();
-        // SAFETY: sending a signal to our own child.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    pub fn signal(&self, signal: Signal) {
+        kill_process(pid_of(&self.child), signal).unwrap();
     }
 
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
 
-    pub fn stop(mut self, signal: i32) -> (ExitStatus, Duration, Daemon) {
+    pub fn stop(mut self, signal: Signal) -> (ExitStatus, Duration, Daemon) {
         let sent = Instant::now();
         self.signal(signal);
         let status = self.child.wait().unwrap();
@@ -280,10 +282,11 @@ pub fn count(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
 
-/// Report header lines: they start with the time and hold `| incident `.
-pub fn headers(text: &str) -> usize {
-    text.lines()
-        .filter(|l| l.starts_with("20") && l.contains(" | incident "))
+/// How many report headers a log holds.
+pub fn report_count(text: &str) -> usize {
+    super::log::headers(text)
+        .iter()
+        .filter(|h| h.incident.is_some())
         .count()
 }
 

@@ -1,10 +1,10 @@
 //! `memory-monitor snapshot` with fake ps and top: what reaches stdout, stderr and the exit code.
 
-mod common;
+use crate::util;
 
-use common::FakeProc;
-use common::daemon::cat;
-use common::snapshot;
+use util::FakeProc;
+use util::daemon::cat;
+use util::snapshot;
 
 #[test]
 fn prints_header_summary_table_and_details() {
@@ -30,7 +30,7 @@ fn prints_header_summary_table_and_details() {
         "  top - 13:57:54 up 3 days,  7:59,  1 user,  load average: 0.14, 0.13, 0.14"
     );
     assert!(lines[6].starts_with("USER "));
-    common::check_table(&lines[6..14].join("\n"));
+    util::check_table(&lines[6..14].join("\n"));
     assert_eq!(lines[14], "", "a blank line after the table");
     assert_eq!(lines[15], "  #1 PID 2713 unavailable (process ended)");
     assert_eq!(stdout.matches("\n  #").count(), 2);
@@ -54,7 +54,7 @@ fn details_zero_prints_none() {
         .strip_suffix("\n\n")
         .expect("the table, then one blank line");
     assert_eq!(
-        common::check_table(table).len(),
+        util::check_table(table).len(),
         110,
         "the table is all that follows the summary"
     );
@@ -86,7 +86,7 @@ fn a_failing_ps_or_a_foreign_ps_is_an_error() {
             "{stderr}"
         );
     }
-    let missing = common::program_without_env()
+    let missing = util::program_without_env()
         .args(["snapshot", "--ps-bin", "/nonexistent/ps", "--proc-root"])
         .arg(fake.path())
         .output()
@@ -140,11 +140,11 @@ fn ps_and_top_see_only_the_environment_memory_monitor_gives_them() {
     // Prints a corpus file as the real program would, after noting its environment.
     let recording = |name: &str, corpus: &str| {
         let body = format!("env > '{}'\n{}", seen(name).display(), cat(corpus));
-        common::fake_program(bin.path(), name, &body)
+        util::fake_program(bin.path(), name, &body)
     };
     let ps = recording("ps", "psaux_jc-centos77_1.txt");
     let top = recording("top", "top_jc-ubuntu2010_1.txt");
-    let out = common::program_without_env()
+    let out = util::program_without_env()
         .args(["snapshot", "--details", "0", "--proc-root"])
         .arg(fake.path())
         .arg("--ps-bin")
@@ -188,7 +188,10 @@ fn ps_and_top_see_only_the_environment_memory_monitor_gives_them() {
 /// The real procps, given the variables that used to break a report.
 #[test]
 fn a_hostile_environment_does_not_change_the_real_ps_and_top() {
-    let out = common::program_without_env()
+    if !util::require_procps() {
+        return;
+    }
+    let out = util::program_without_env()
         .args(["snapshot", "--details", "0"])
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("PS_PERSONALITY", "aix")

@@ -1,0 +1,242 @@
+//! The command line: parse and validate flags (or their MEMORY_MONITOR_* variables), then hand
+//! over to the daemon or take one snapshot. Defaults come from [`crate::defaults`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser, Subcommand};
+
+use crate::capture::{OUTPUT_LIMIT, Tools};
+use crate::daemon::{self, Settings};
+use crate::decide::Rules;
+use crate::defaults;
+use crate::say;
+use crate::snapshot;
+use crate::text::duration::parse_duration;
+
+/// Watches memory use and, when it stays high, logs what every process was doing.
+#[derive(Parser, Debug)]
+#[command(
+    name = "memory-monitor",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the monitoring loop in the foreground (the default).
+    Run(RunArgs),
+    /// Capture one report now, whatever the memory use, and print it.
+    Snapshot(CaptureArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Memory is high when more than this percentage is in use (0 < x < 100).
+    #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_THRESHOLD",
+        allow_negative_numbers = true, default_value = defaults::THRESHOLD, value_parser = parse_threshold)]
+    threshold: f64,
+    /// How long memory must stay high before the first report (e.g. 15s, 1m30s).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_SUSTAIN",
+        allow_hyphen_values = true, default_value = defaults::SUSTAIN, value_parser = parse_duration)]
+    sustain: Duration,
+    /// How often to sample /proc/meminfo (> 0).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_INTERVAL",
+        allow_hyphen_values = true, default_value = defaults::INTERVAL, value_parser = parse_positive_duration)]
+    interval: Duration,
+    /// How often to report again while memory stays high (> 0).
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_REPEAT",
+        allow_hyphen_values = true, default_value = defaults::REPEAT, value_parser = parse_positive_duration)]
+    repeat: Duration,
+    /// Where incidents.log and details.log are written.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_LOG_DIR",
+        default_value = defaults::LOG_DIR
+    )]
+    log_dir: PathBuf,
+    #[command(flatten)]
+    capture: CaptureArgs,
+}
+
+#[derive(Args, Debug)]
+struct CaptureArgs {
+    /// How many of the biggest processes get details (0 for none).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "MEMORY_MONITOR_DETAILS",
+        allow_negative_numbers = true,
+        default_value = defaults::DETAILS,
+        value_parser = parse_count
+    )]
+    details: usize,
+    /// The procfs to read (for tests).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_PROC_ROOT",
+        default_value = defaults::PROC_ROOT
+    )]
+    proc_root: PathBuf,
+    /// The ps program.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MEMORY_MONITOR_PS_BIN",
+        default_value = defaults::PS_BIN
+    )]
+    ps_bin: OsString,
+    /// The top program.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "MEMORY_MONITOR_TOP_BIN",
+        default_value = defaults::TOP_BIN
+    )]
+    top_bin: OsString,
+    /// How long ps and top may run before they are killed.
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_CAPTURE_TIMEOUT",
+        allow_hyphen_values = true, default_value = defaults::CAPTURE_TIMEOUT, value_parser = parse_positive_duration)]
+    capture_timeout: Duration,
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number; give a percentage such as 80"))?;
+    if value.is_finite() && value > 0.0 && value < 100.0 {
+        Ok(value)
+    } else {
+        Err("must be a percentage above 0 and below 100, such as 80".into())
+    }
+}
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be a whole number, 0 or more, such as 5".to_string())
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        Err("must be longer than 0, such as 3s".into())
+    } else {
+        Ok(d)
+    }
+}
+
+/// Runs the command line's command; the program's `main`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            say!("memory-monitor: {}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => run(cli.run),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Snapshot(args)) => snapshot(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            say!("memory-monitor: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// clap's first line (it adds usage and tips below) and a fix: clap's suggestion, or where to
+/// look. When the flag was not on the command line, also which variable gave the value, since a
+/// systemd EnvironmentFile is the usual source.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "cannot be used with:" lists the culprits on the lines below.
+    if line.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' '))
+            .map(str::trim)
+            .collect();
+        line = format!("{} {}", line, listed.join(", "));
+    }
+    if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
+        let flag = arg.split(' ').next().unwrap_or_default();
+        let on_command_line = std::env::args_os().any(|a| a.to_string_lossy().starts_with(flag));
+        let variable = format!(
+            "MEMORY_MONITOR_{}",
+            flag.trim_start_matches('-')
+                .replace('-', "_")
+                .to_uppercase()
+        );
+        if !on_command_line && std::env::var_os(&variable).is_some() {
+            line.push_str(&format!(" (from {variable})"));
+        }
+    }
+    let suggested = match e.get(ContextKind::SuggestedArg) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => match e.get(ContextKind::SuggestedSubcommand) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(s)) => s.first().cloned(),
+            _ => None,
+        },
+    };
+    let fix = match (e.kind(), suggested) {
+        (_, Some(suggestion)) => format!("did you mean '{suggestion}'?"),
+        // The value parsers' own messages say what a good value looks like.
+        (ErrorKind::ValueValidation, None) => return line,
+        (ErrorKind::InvalidSubcommand, None) => {
+            "the commands are run (the default) and snapshot".into()
+        }
+        _ => "memory-monitor --help lists the options".into(),
+    };
+    format!("{line}; {fix}")
+}
+
+fn tools(args: &CaptureArgs) -> Tools {
+    Tools {
+        ps_bin: args.ps_bin.clone(),
+        top_bin: args.top_bin.clone(),
+        timeout: args.capture_timeout,
+        output_limit: OUTPUT_LIMIT,
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    daemon::run(&Settings {
+        rules: Rules {
+            threshold_percent: args.threshold,
+            sustain: args.sustain,
+            repeat: args.repeat,
+        },
+        interval: args.interval,
+        log_dir: args.log_dir,
+        details: args.capture.details,
+        tools: tools(&args.capture),
+        proc_root: args.capture.proc_root,
+    })
+}
+
+fn snapshot(args: &CaptureArgs) -> Result<(), String> {
+    snapshot::take(tools(args), &args.proc_root, args.details)
+}

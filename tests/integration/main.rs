@@ -1,0 +1,25 @@
+//! The integration tests, in one binary so the suite links once: each module is one part of the
+//! program tested through its public API or as the real binary, and `util` holds the one copy of
+//! every helper. cpu_figure.rs and soak_daemon.rs are binaries of their own: they measure, and
+//! need the machine to themselves.
+
+#[macro_use]
+mod util;
+
+mod capture;
+mod clock;
+mod corpus;
+mod daemon;
+mod faults;
+mod hostile_daemon;
+mod hostile_fuzz;
+mod hostile_real;
+mod packaging;
+mod proc;
+mod raspberry_pi;
+mod real_machine;
+mod render;
+mod rules;
+mod snapshot_cli;
+mod soak_rules;
+mod top_lines;
