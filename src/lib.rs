@@ -5,9 +5,10 @@
 //! ([`parse`]) → one entry as data ([`report`]) → render ([`render`]) → write to each output
 //! ([`output`]).
 //!
-//! [`daemon`] ties them into the loop and [`snapshot`] into one report now; [`cli`] reads the
-//! command line and [`defaults`] holds every default. [`text`] is shared by all: escaping,
-//! sizes, durations, numbers. Between the edges (sample, capture, output) everything is pure.
+//! [`daemon`] ties them into the loop and [`snapshot`] into one report now, both stopped by
+//! [`signals`]; [`cli`] reads the command line and [`defaults`] holds every default. [`text`] is
+//! shared by all: escaping, sizes, durations, numbers. Between the edges (sample, capture,
+//! output) everything is pure. The README's map says which file holds what.
 
 pub mod capture;
 pub mod cli;
@@ -20,5 +21,6 @@ pub mod proc;
 pub mod render;
 pub mod report;
 pub mod sample;
+pub mod signals;
 pub mod snapshot;
 pub mod text;

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::capture::{Sources, Tools};
-use crate::daemon::signals::Signals;
 use crate::output::{Delivery, Output, Problems, Stdout};
 use crate::report::{Entry, Occasion, Report};
 use crate::sample::MeminfoReader;
+use crate::signals::Signals;
 
 pub fn take(tools: Tools, proc_root: &Path, details: usize) -> Result<(), String> {
     // Ctrl-C during the capture then stops ps and top too, not only this program.

@@ -2,7 +2,6 @@
 //! entry and hand it to the outputs. The idle path (one meminfo read, one state-machine step, one
 //! poll of the signals) allocates nothing.
 
-pub mod signals;
 mod watch;
 
 use std::path::PathBuf;
@@ -17,9 +16,9 @@ use crate::proc::{SystemUsers, UserNames};
 use crate::render::header::format_threshold;
 use crate::report::{Entry, Occasion, Recovered, Report};
 use crate::say;
+use crate::signals::{Received, Signals};
 use crate::text::duration::format_setting;
 use crate::text::escape::{escape, escape_path};
-use signals::{Received, Signals};
 pub use watch::Watch;
 
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@
 #[macro_use]
 mod util;
 
+mod architecture;
 mod capture;
 mod clock;
 mod corpus;
