@@ -95,7 +95,7 @@ fn push_hex(out: &mut String, b: u8) {
     out.push(char::from(HEX[usize::from(b & 0x0f)]));
 }
 
-/// Trailing blanks are invisible in a log and the spec forbids them; tabs and carriage returns at
+/// Trailing blanks are invisible in a log and docs/log-format.md rules them out; tabs and carriage returns at
 /// the end of a line are dropped with them rather than shown escaped.
 pub fn trim_trailing_blanks(line: &[u8]) -> &[u8] {
     let end = line

@@ -81,7 +81,7 @@ pub const PS_HEADER: &[u8] =
     b"USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n";
 
 /// `e` has exactly one details entry, with its name, command, cwd and parent's name each shown
-/// as the spec says; `all` are the fake processes, among which its parent may be.
+/// as docs/log-format.md says; `all` are the fake processes, among which its parent may be.
 pub fn assert_one_details_entry(log: &Log, e: &FakeProcess, all: &[FakeProcess]) {
     let found = log.details_of(e.pid);
     assert_eq!(found.len(), 1, "PID {}: one details entry", e.pid);

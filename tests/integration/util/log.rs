@@ -10,7 +10,7 @@ use regex::Regex;
 /// What a reader takes for a blank: whitespace, and characters most fonts draw as one.
 pub const BLANK: &str = r"[\s\p{Z}\x{2800}\x{3164}\x{ffa0}\x{115f}\x{1160}\x{180e}]";
 /// A line that imitates a report header: at its start (after any blanks, since a reader's eye
-/// skips them) a date and a time, as the spec's header lines and recovered lines begin.
+/// skips them) a date and a time, as header lines and recovered lines begin.
 pub static HEADER_LIKE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^{BLANK}*\d{{4}}-\d\d-\d\d{BLANK}+\d\d:\d\d")).unwrap());
 /// A line that imitates a new-log marker.
@@ -94,8 +94,8 @@ pub const DETAIL_LABELS: [&str; 11] = [
 ];
 pub const ODD_LINE: &str = "  (ps line ";
 
-/// Untrusted bytes as the spec says a log shows them, written again here rather than taken from
-/// src/escape.rs: each byte of a control character (C0, DEL, C1), a line or paragraph separator,
+/// Untrusted bytes as docs/log-format.md says a log shows them, written again here rather than
+/// taken from src/text/escape.rs: each byte of a control character (C0, DEL, C1), a line or paragraph separator,
 /// a bidi control, or invalid UTF-8 as `\xNN`; everything else, backslashes included, as is.
 pub fn shown(bytes: &[u8]) -> String {
     let mut out = String::new();
@@ -213,7 +213,7 @@ impl Log {
 }
 
 /// Checks that every line of `text` is one a report is made of, and returns what they hold:
-/// - a new-log marker or a header line, each exactly as the spec writes it;
+/// - a new-log marker or a header line, each exactly as docs/log-format.md writes it;
 /// - lines indented by two spaces after a header (top's summary, what went wrong);
 /// - the table: its header, then rows checked by [`check_table`] (one line per row,
 ///   aligned columns, no control characters, no trailing blanks), then the lines ps printed that
@@ -339,7 +339,7 @@ pub const RIGHT_ALIGNED: [bool; 10] = [
     false, true, true, true, true, true, false, false, false, true,
 ];
 
-/// Checks a rendered table against the spec without using the renderer's code: one line per
+/// Checks a rendered table against docs/log-format.md without using the renderer's code: one line per
 /// row, no control characters, no trailing blanks, right-aligned numbers ending in one column,
 /// left-aligned text starting in one column, columns as wide as their widest cell and one space
 /// apart, COMMAND starting in one column. Returns each line's ten cells and its COMMAND.
