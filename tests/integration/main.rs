@@ -15,6 +15,7 @@ mod faults;
 mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
+mod outputs;
 mod packaging;
 mod proc;
 mod raspberry_pi;
