@@ -129,3 +129,65 @@ fn the_readme_states_the_minimum_rust() {
     assert!(!stated.is_empty(), "the README names no minimum Rust");
     assert!(stated.iter().all(|v| *v == msrv), "{stated:?} vs {msrv}");
 }
+
+/// Every default named in `--help` (one place: `memory_monitor::defaults`) is the one the user's
+/// documentation, the README's summary and the tests' own constants say.
+#[test]
+fn the_documentation_and_the_tests_say_the_defaults_the_program_uses() {
+    use memory_monitor::defaults;
+    use util::episodes::{INTERVAL, THRESHOLD, nanos};
+
+    let help = help_without_env();
+    let docs = read("docs/log-format.md");
+    let mut checked = 0;
+    for line in help.lines() {
+        let (Some(flag), Some(env), Some(default)) = (
+            line.trim_start()
+                .split(' ')
+                .next()
+                .filter(|f| f.starts_with("--")),
+            line.split("[env: ")
+                .nth(1)
+                .and_then(|e| e.split('=').next()),
+            line.split("[default: ")
+                .nth(1)
+                .and_then(|d| d.split(']').next()),
+        ) else {
+            continue;
+        };
+        let row = format!("| `{flag} ");
+        let documented = docs
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("docs/log-format.md has no row for {flag}"));
+        assert!(
+            documented.contains(&format!("| `{env}` | `{default}` |")),
+            "{flag}: {documented}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 10, "{help}");
+
+    let rules = defaults::rules();
+    assert_eq!(THRESHOLD, rules.threshold_percent);
+    assert_eq!(INTERVAL, nanos(defaults::interval()));
+    let readme = read("README.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let summary = format!(
+        "In `{}/incidents.log`, once memory has been above {}% for {} s, and every {} minutes while it stays there",
+        defaults::LOG_DIR,
+        defaults::THRESHOLD,
+        rules.sustain.as_secs(),
+        rules.repeat.as_secs() / 60,
+    );
+    assert!(
+        readme.contains(&summary),
+        "the README should say: {summary}"
+    );
+}
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap()
+}
