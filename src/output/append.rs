@@ -149,11 +149,18 @@ impl AppendFile {
     /// and holds each entry whole or not at all. On failure everything waits for the next try.
     pub fn append(&mut self, entry: String) -> Result<Written, NotWritten> {
         self.backlog.push(entry);
-        self.flush()
+        self.write_waiting().map(|Written { delayed }| Written {
+            // This entry was not delayed.
+            delayed: delayed.saturating_sub(1),
+        })
     }
 
-    /// Writes what waits, if anything.
+    /// Writes what waits, if anything: every entry it writes was delayed.
     pub fn flush(&mut self) -> Result<Written, NotWritten> {
+        self.write_waiting()
+    }
+
+    fn write_waiting(&mut self) -> Result<Written, NotWritten> {
         let waiting = self.backlog.entries.len();
         if waiting == 0 {
             return Ok(Written::default());
@@ -171,9 +178,7 @@ impl AppendFile {
         match result {
             Ok(()) => {
                 self.backlog = Backlog::default();
-                Ok(Written {
-                    delayed: waiting - 1,
-                })
+                Ok(Written { delayed: waiting })
             }
             Err(error) => Err(NotWritten { error, waiting }),
         }
@@ -356,7 +361,7 @@ mod tests {
         details.append("a\n".into()).unwrap_err();
         assert!(details.flush().is_err());
         make_writable(&details);
-        assert_eq!(details.flush().unwrap(), Written { delayed: 0 });
+        assert_eq!(details.flush().unwrap(), Written { delayed: 1 });
         assert_eq!(read(&details), "a\n");
     }
 

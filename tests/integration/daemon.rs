@@ -205,6 +205,29 @@ fn a_write_error_is_reported_and_the_loop_goes_on() {
 }
 
 #[test]
+fn a_report_that_waited_is_written_on_sighup_and_said() {
+    let fake = FakeProc::new();
+    set_used(&fake, 95);
+    let mut daemon = Launch::ordinary(&fake).args(&["--repeat", "1h"]).start();
+    daemon.wait_for_start();
+    let incidents = daemon.logs.join("incidents.log");
+    std::fs::remove_file(&incidents).unwrap();
+    std::fs::create_dir(&incidents).unwrap();
+    daemon.wait_for("the write error", |d| {
+        d.stderr_text().contains("1 entries kept in memory")
+    });
+    std::fs::remove_dir(&incidents).unwrap();
+    daemon.signal(Signal::HUP);
+    daemon.wait_for("the report written by the retry", |d| {
+        d.read("incidents.log").contains("| incident 1 |")
+    });
+    daemon.wait_for("the retry said on stderr", |d| {
+        d.stderr_text()
+            .contains("incidents.log can be written again; 1 delayed entries written")
+    });
+}
+
+#[test]
 fn options_come_from_the_environment() {
     let out = util::program_without_env()
         .env("MEMORY_MONITOR_THRESHOLD", "101")
