@@ -12,6 +12,7 @@ mod clock;
 mod corpus;
 mod daemon;
 mod faults;
+mod file_faults;
 mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
