@@ -112,6 +112,61 @@ fn push_percent(out: &mut String, value: Option<Tenths>) {
     }
 }
 
+/// The width in characters of each of a row's cells as shown, found without building the text
+/// of the plain ones, nearly all of them.
+fn shown_widths(row: &PsRow, scratch: &mut String) -> [usize; 11] {
+    let percent = |p: Option<Tenths>| p.map_or(1, |Tenths(t)| digits(t / 10) + 2);
+    let number = |n: Option<u64>| n.map_or(1, digits);
+    std::array::from_fn(|column| match column {
+        PID => number(row.pid.map(u64::from)),
+        CPU => percent(row.cpu),
+        MEM => percent(row.mem),
+        VSZ => number(row.vsz_kib),
+        RSS => number(row.rss_kib),
+        COMMAND => shown_width(row.command, false, scratch),
+        _ => shown_width(text_cell(row, column), true, scratch),
+    })
+}
+
+/// Digits in `n`.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// `bytes` as shown, in characters; a `word` shows its blanks escaped too.
+fn shown_width(bytes: &[u8], word: bool, scratch: &mut String) -> usize {
+    if is_plain(bytes, word) {
+        return bytes.len();
+    }
+    escaped(bytes, word, scratch);
+    width(scratch)
+}
+
+/// `bytes` as shown, in bytes.
+fn shown_len(bytes: &[u8], word: bool, scratch: &mut String) -> usize {
+    if is_plain(bytes, word) {
+        return bytes.len();
+    }
+    escaped(bytes, word, scratch);
+    scratch.len()
+}
+
+/// Printable ASCII, shown as it is (but for a word's spaces).
+fn is_plain(bytes: &[u8], word: bool) -> bool {
+    bytes
+        .iter()
+        .all(|&b| (0x21..0x7f).contains(&b) || (b == b' ' && !word))
+}
+
+fn escaped(bytes: &[u8], word: bool, scratch: &mut String) {
+    scratch.clear();
+    if word {
+        escape_word_into(scratch, bytes);
+    } else {
+        escape_into(scratch, bytes);
+    }
+}
+
 /// A cell's width in characters, as the table aligns it.
 fn width(cell: &str) -> usize {
     if cell.is_ascii() {
@@ -130,15 +185,15 @@ pub fn render(table: &PsTable, out: &mut String) {
             .iter()
             .flat_map(|p| std::iter::once(p.row()).chain(p.threads()))
     };
-    let mut cells = Cells::default();
     let mut widths = COLUMNS.map(str::len);
     let mut commands = 0;
+    let mut scratch = String::new();
     for row in rows() {
-        cells.fill(&row);
-        for (widest, cell) in widths.iter_mut().zip(cells.all()) {
-            *widest = (*widest).max(width(cell));
+        let shown = shown_widths(&row, &mut scratch);
+        for (widest, width) in widths.iter_mut().zip(shown) {
+            *widest = (*widest).max(width);
         }
-        commands += cells.cell(COMMAND).len();
+        commands += shown_len(row.command, false, &mut scratch);
     }
     // Reserved up front: growing a string of megabytes by doubling copies it again and again.
     if let Some(room) = room_for(&widths, table.row_count(), commands) {
@@ -146,6 +201,7 @@ pub fn render(table: &PsTable, out: &mut String) {
     }
 
     push_line(out, COLUMNS, &widths);
+    let mut cells = Cells::default();
     for row in rows() {
         cells.fill(&row);
         push_line(out, cells.all(), &widths);
