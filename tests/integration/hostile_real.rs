@@ -8,13 +8,17 @@ use crate::util;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rustix::pipe::{PipeFlags, pipe_with};
+use rustix::process::{
+    Pid, Signal, WaitOptions, getuid, kill_process, kill_process_group, waitpid,
+};
 use util::fake_program;
 use util::hostile::*;
 use util::log::*;
@@ -40,23 +44,18 @@ struct Hostile {
 #[derive(Default)]
 struct Processes {
     groups: Vec<Child>,
-    forks: Vec<(libc::pid_t, OwnedFd)>,
+    forks: Vec<(Pid, OwnedFd)>,
 }
 
 impl Drop for Processes {
     fn drop(&mut self) {
         for child in &mut self.groups {
-            let group = libc::pid_t::try_from(child.id()).unwrap();
-            // SAFETY: signalling a process group this test created.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
+            let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
             let _ = child.wait();
         }
         for (pid, _) in &self.forks {
-            // SAFETY: signalling and reaping this test's own child.
-            unsafe {
-                libc::kill(*pid, libc::SIGKILL);
-                libc::waitpid(*pid, std::ptr::null_mut(), 0);
-            }
+            let _ = kill_process(*pid, Signal::KILL);
+            let _ = waitpid(Some(*pid), WaitOptions::empty());
         }
     }
 }
@@ -85,15 +84,16 @@ impl Processes {
         assert!(comm.len() < 16 && !comm.contains(&0));
         let mut name = [0u8; 16];
         name[..comm.len()].copy_from_slice(comm);
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills the array it is given.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        // SAFETY: the child calls only async-signal-safe functions (other threads of this test may
-        // hold locks), never returns, and never touches memory the parent owns afterwards.
+        let (read_end, write_end) = pipe_with(PipeFlags::CLOEXEC).unwrap();
+        let read_fd = read_end.as_raw_fd();
+        // SAFETY: the child makes only raw system calls, which are async-signal-safe (other
+        // threads of this test may hold locks), never returns, and never touches memory the
+        // parent owns afterwards. No crate makes fork safe: the name is why it is used at all.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            // SAFETY: as above, in the child.
             unsafe {
-                libc::dup2(fds[0], 0);
+                libc::dup2(read_fd, 0);
                 // Hold no other descriptor: a pipe another test waits on must not stay open here.
                 libc::syscall(libc::SYS_close_range, 1u32, u32::MAX, 0u32);
                 libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong);
@@ -102,12 +102,10 @@ impl Processes {
                 libc::_exit(0);
             }
         }
-        assert!(pid > 0, "fork failed");
-        // SAFETY: closing our copy of the read end; the write end is owned from here on.
-        unsafe { libc::close(fds[0]) };
-        self.forks
-            .push((pid, unsafe { OwnedFd::from_raw_fd(fds[1]) }));
-        u32::try_from(pid).unwrap()
+        drop(read_end);
+        let pid = Pid::from_raw(pid).expect("fork failed");
+        self.forks.push((pid, write_end));
+        u32::try_from(pid.as_raw_nonzero().get()).unwrap()
     }
 }
 
@@ -311,8 +309,7 @@ fn real_processes_with_hostile_names_under_the_real_ps_and_top() {
     }
 
     let token = format!("mm-hostile-{}-", std::process::id());
-    // SAFETY: getuid has no preconditions.
-    let uid = format!("(uid {})", unsafe { libc::getuid() });
+    let uid = format!("(uid {})", getuid().as_raw());
     for h in &hostile {
         let what = format!("{} (PID {})", h.what, h.pid);
         let rows = log.rows_of(h.pid);
