@@ -37,7 +37,7 @@ EOF
 while IFS='|' read -r package license; do
     name=${package% v*} version=${package##* v}
     case " $license " in
-        # "MIT/Apache-2.0" is the older spelling of "MIT OR Apache-2.0" (dlmalloc).
+        # "MIT/Apache-2.0" is the older spelling of "MIT OR Apache-2.0", which some crates keep.
         *" MIT "* | *"(MIT "* | *" MIT)"* | *" MIT/"* | *"/MIT "*) ;;
         *) die "$name $version is licensed '$license', which offers no MIT licence" ;;
     esac
