@@ -1,12 +1,14 @@
 //! The details of one process, for details.log: who runs it, what, since when, how big, and
 //! where, from `<proc-root>/PID/{status,stat,cmdline,comm,cwd}`.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::OnceCell;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{StatusFields, Unavailable, Users, Value, parse_status, read_proc_file, running_time};
+use super::{
+    Remembered, StatusFields, Unavailable, Users, Value, parse_status, read_proc_file, running_time,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -53,7 +55,7 @@ pub struct DetailsReader<'a> {
     /// `/proc/uptime`, read once for all the processes of one report.
     uptime: OnceCell<Value<Vec<u8>>>,
     /// Process names already read in this report: services share a parent (init, say).
-    process_names: RefCell<Vec<(u32, Value<Vec<u8>>)>>,
+    process_names: Remembered<Value<Vec<u8>>>,
 }
 
 impl<'a> DetailsReader<'a> {
@@ -63,7 +65,7 @@ impl<'a> DetailsReader<'a> {
             users,
             clock_ticks,
             uptime: OnceCell::new(),
-            process_names: RefCell::new(Vec::new()),
+            process_names: Remembered::new(),
         }
     }
 
@@ -114,12 +116,7 @@ impl<'a> DetailsReader<'a> {
     }
 
     fn name_of(&self, pid: u32) -> Value<Vec<u8>> {
-        if let Some((_, name)) = self.process_names.borrow().iter().find(|(p, _)| *p == pid) {
-            return name.clone();
-        }
-        let name = self.read_name(pid);
-        self.process_names.borrow_mut().push((pid, name.clone()));
-        name
+        self.process_names.get(pid, || self.read_name(pid))
     }
 
     fn read_name(&self, pid: u32) -> Value<Vec<u8>> {

@@ -3,6 +3,7 @@
 //! that cannot be read says why instead of hiding the others. Text stays the raw bytes the kernel
 //! gave; `render` escapes it.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
@@ -86,3 +87,27 @@ impl fmt::Display for Unavailable {
 }
 
 pub type Value<T> = Result<T, Unavailable>;
+
+/// What one report looked up, by id: the biggest processes often share a user or a parent, and
+/// each is looked up once per report, then given again.
+struct Remembered<V> {
+    known: RefCell<Vec<(u32, V)>>,
+}
+
+impl<V: Clone> Remembered<V> {
+    fn new() -> Remembered<V> {
+        Remembered {
+            known: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// What `look_up` gave for `id` the first time it was asked.
+    fn get(&self, id: u32, look_up: impl FnOnce() -> V) -> V {
+        if let Some((_, value)) = self.known.borrow().iter().find(|(known, _)| *known == id) {
+            return value.clone();
+        }
+        let value = look_up();
+        self.known.borrow_mut().push((id, value.clone()));
+        value
+    }
+}

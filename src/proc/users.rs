@@ -1,11 +1,10 @@
 //! User names: the passwd database behind a seam, looked up once per uid in a report, and the
 //! full names put in where ps cut them (`verylon+`), from the uid in `<proc-root>/PID/status`.
 
-use std::cell::RefCell;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::{read_proc_file, status_uid};
+use super::{Remembered, read_proc_file, status_uid};
 use crate::parse::ps::{PsRow, PsTable, RowId};
 use crate::text::escape::{escape, escape_word};
 
@@ -29,24 +28,19 @@ impl UserNames for SystemUsers {
 /// a user and each lookup reads the passwd database anew.
 pub struct Users<'a> {
     names: &'a dyn UserNames,
-    known: RefCell<Vec<(u32, Option<Vec<u8>>)>>,
+    known: Remembered<Option<Vec<u8>>>,
 }
 
 impl<'a> Users<'a> {
     pub fn new(names: &'a dyn UserNames) -> Users<'a> {
         Users {
             names,
-            known: RefCell::new(Vec::new()),
+            known: Remembered::new(),
         }
     }
 
     pub fn name_of(&self, uid: u32) -> Option<Vec<u8>> {
-        if let Some((_, name)) = self.known.borrow().iter().find(|(known, _)| *known == uid) {
-            return name.clone();
-        }
-        let name = self.names.name_of(uid);
-        self.known.borrow_mut().push((uid, name.clone()));
-        name
+        self.known.get(uid, || self.names.name_of(uid))
     }
 }
 

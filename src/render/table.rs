@@ -135,20 +135,21 @@ fn digits(n: u64) -> usize {
 
 /// `bytes` as shown, in characters; a `word` shows its blanks escaped too.
 fn shown_width(bytes: &[u8], word: bool, scratch: &mut String) -> usize {
-    if is_plain(bytes, word) {
-        return bytes.len();
-    }
-    escaped(bytes, word, scratch);
-    width(scratch)
+    shown_size(bytes, word, scratch).1
 }
 
-/// `bytes` as shown, in bytes.
-fn shown_len(bytes: &[u8], word: bool, scratch: &mut String) -> usize {
+/// `bytes` as shown: (bytes, characters), found without building the text of a plain one.
+fn shown_size(bytes: &[u8], word: bool, scratch: &mut String) -> (usize, usize) {
     if is_plain(bytes, word) {
-        return bytes.len();
+        return (bytes.len(), bytes.len());
     }
-    escaped(bytes, word, scratch);
-    scratch.len()
+    scratch.clear();
+    if word {
+        escape_word_into(scratch, bytes);
+    } else {
+        escape_into(scratch, bytes);
+    }
+    (scratch.len(), width(scratch))
 }
 
 /// Printable ASCII, shown as it is (but for a word's spaces).
@@ -156,15 +157,6 @@ fn is_plain(bytes: &[u8], word: bool) -> bool {
     bytes
         .iter()
         .all(|&b| (0x21..0x7f).contains(&b) || (b == b' ' && !word))
-}
-
-fn escaped(bytes: &[u8], word: bool, scratch: &mut String) {
-    scratch.clear();
-    if word {
-        escape_word_into(scratch, bytes);
-    } else {
-        escape_into(scratch, bytes);
-    }
 }
 
 /// A cell's width in characters, as the table aligns it.
@@ -193,7 +185,7 @@ pub fn render(table: &PsTable, out: &mut String) {
         for (widest, width) in widths.iter_mut().zip(shown) {
             *widest = (*widest).max(width);
         }
-        commands += shown_len(row.command, false, &mut scratch);
+        commands += shown_size(row.command, false, &mut scratch).0;
     }
     // Reserved up front: growing a string of megabytes by doubling copies it again and again.
     if let Some(room) = room_for(&widths, table.row_count(), commands) {

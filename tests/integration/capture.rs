@@ -2,22 +2,12 @@
 //! hang or leave descendants behind, and where a program named without a path is found.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use memory_monitor::capture::{Captured, Cut, OUTPUT_LIMIT, Tools, run_ps_and_top};
 use memory_monitor::report::{Ending, Note, ProgramFailure};
 
 use crate::util::{self, fake_program};
-
-fn tools(dir: &Path, ps: &str, top: &str, output_limit: usize) -> Tools {
-    Tools {
-        ps_bin: fake_program(dir, "ps", ps).into_os_string(),
-        top_bin: fake_program(dir, "top", top).into_os_string(),
-        timeout: Duration::from_secs(5),
-        output_limit,
-    }
-}
 
 /// Whether a process with this command line still runs a moment later (SIGKILL takes effect
 /// asynchronously; a killed process has no command line).
@@ -35,7 +25,7 @@ fn alive(cmdline: &[u8]) -> bool {
 #[test]
 fn output_before_an_exit_is_kept_when_a_grandchild_holds_the_pipe() {
     let dir = tempfile::tempdir().unwrap();
-    let tools = tools(
+    let tools = util::fake_tools(
         dir.path(),
         "echo from-ps; sleep 68.5 & exit 0",
         "echo from-top >&2; printf 'top - 1\\n'",
@@ -58,7 +48,7 @@ fn output_before_an_exit_is_kept_when_a_grandchild_holds_the_pipe() {
 #[test]
 fn output_past_the_limit_is_cut_at_a_line_and_the_program_killed() {
     let dir = tempfile::tempdir().unwrap();
-    let tools = tools(dir.path(), "exec yes 123456789", "exit 3", 1000);
+    let tools = util::fake_tools(dir.path(), "exec yes 123456789", "exit 3", 1000);
     let outputs = run_ps_and_top(&tools, None).unwrap();
     let ps = outputs.ps.unwrap();
     assert_eq!(ps.cut, Some(Cut { limit: 1000 }));

@@ -5,7 +5,6 @@
 use crate::util;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use memory_monitor::capture::top_lines::TopLines;
 use memory_monitor::capture::{Captured, Cut, Tools, run_ps_and_top};
@@ -170,15 +169,6 @@ proptest! {
     }
 }
 
-fn tools(dir: &Path, ps: &str, top: &str, output_limit: usize) -> Tools {
-    Tools {
-        ps_bin: fake_program(dir, "ps", ps).into_os_string(),
-        top_bin: fake_program(dir, "top", top).into_os_string(),
-        timeout: Duration::from_secs(10),
-        output_limit,
-    }
-}
-
 const FRAME: &str = "top - 10:00:00 up 1 day\\nTasks: 5000 total\\n%%Cpu(s):  5.9 us,  5.9 sy,  0.0 ni, 88.2 id\\n\\n    PID USER\\n";
 
 #[test]
@@ -187,7 +177,7 @@ fn a_capture_of_thousands_of_tasks_keeps_only_top_s_summary_and_all_of_ps() {
     let frames = format!(
         "for frame in 1 2; do printf '{FRAME}'; i=0; while [ $i -lt 5000 ]; do echo \"    $i root\"; i=$((i+1)); done; done"
     );
-    let tools = tools(dir.path(), &frames, &frames, 16 << 20);
+    let tools = util::fake_tools(dir.path(), &frames, &frames, 16 << 20);
     let outputs = run_ps_and_top(&tools, None).unwrap();
     let ps = outputs.ps.unwrap();
     assert_eq!(ps.cut, None);
@@ -205,7 +195,7 @@ fn a_capture_of_thousands_of_tasks_keeps_only_top_s_summary_and_all_of_ps() {
 fn an_endless_top_is_still_cut_at_the_limit_counting_every_byte() {
     let dir = tempfile::tempdir().unwrap();
     let limit = 100_000;
-    let tools = tools(
+    let tools = util::fake_tools(
         dir.path(),
         "echo ps",
         &format!("printf '{FRAME}'; exec yes '    1 root'"),

@@ -208,3 +208,19 @@ pub fn fake_program(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
+
+/// ps and top as shell scripts in `dir` running these bodies, their output cut at
+/// `output_limit`.
+pub fn fake_tools(
+    dir: &Path,
+    ps_body: &str,
+    top_body: &str,
+    output_limit: usize,
+) -> memory_monitor::capture::Tools {
+    memory_monitor::capture::Tools {
+        ps_bin: fake_program(dir, "ps", ps_body).into_os_string(),
+        top_bin: fake_program(dir, "top", top_body).into_os_string(),
+        timeout: std::time::Duration::from_secs(10),
+        output_limit,
+    }
+}
