@@ -30,8 +30,11 @@ fn a_log_directory_deleted_while_running_is_created_again() {
     daemon.wait_for("the repeat in a new directory", |d| {
         d.read("incidents.log").contains("since first report")
     });
+    // details.log is written after incidents.log.
+    daemon.wait_for("the repeat's details in the new directory", |d| {
+        report_count(&d.read("details.log")) == 1
+    });
     assert!(!daemon.stderr_text().contains("cannot write"));
-    assert_eq!(report_count(&daemon.read("details.log")), 1);
 }
 
 /// Runs the daemon in a mount namespace of its own with its log directory on a tmpfs of `size`,
@@ -164,11 +167,19 @@ fn a_full_or_read_only_disk_keeps_reports_whole_and_writes_them_later() {
         count(&d.stderr_text(), "incidents.log can be written again") > writable_again
     });
     // Frozen while both logs are read, so they show the same moment; its namespace, and the
-    // tmpfs with it, end when it does.
-    daemon.signal(Signal::STOP);
-    let incidents = daemon.read("incidents.log");
-    let details = daemon.read("details.log");
-    daemon.signal(Signal::CONT);
+    // tmpfs with it, end when it does. Not between a report's two writes: details.log is
+    // written after incidents.log.
+    let until = std::time::Instant::now() + util::patience(Duration::from_secs(10));
+    let (incidents, details) = loop {
+        daemon.signal(Signal::STOP);
+        let incidents = daemon.read("incidents.log");
+        let details = daemon.read("details.log");
+        daemon.signal(Signal::CONT);
+        if report_count(&incidents) == report_count(&details) || std::time::Instant::now() > until {
+            break (incidents, details);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     seen = repeats(&incidents);
     assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>());
     assert_eq!(report_count(&details), seen.len() + 1, "details.log too");

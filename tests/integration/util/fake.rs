@@ -210,7 +210,7 @@ pub fn fake_program(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 /// ps and top as shell scripts in `dir` running these bodies, their output cut at
-/// `output_limit`.
+/// `output_limit`. Their timeout is far above what they take, patient under emulation.
 pub fn fake_tools(
     dir: &Path,
     ps_body: &str,
@@ -220,7 +220,7 @@ pub fn fake_tools(
     memory_monitor::capture::Tools {
         ps_bin: fake_program(dir, "ps", ps_body).into_os_string(),
         top_bin: fake_program(dir, "top", top_body).into_os_string(),
-        timeout: std::time::Duration::from_secs(10),
+        timeout: super::patience(std::time::Duration::from_secs(10)),
         output_limit,
     }
 }
