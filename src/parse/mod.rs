@@ -1,5 +1,7 @@
-//! Parsing what ps and top printed into typed values. Pure: bytes in, data out; untrusted text
-//! stays raw bytes here, and is escaped only where it is shown (`render`).
+//! Parsing what ps and top printed, and the kernel's OOM-kill records, into typed values. Pure:
+//! bytes in, data out; untrusted text stays raw bytes here, and is escaped only where it is
+//! shown (`render`).
 
+pub mod kmsg;
 pub mod ps;
 pub mod top;
