@@ -3,5 +3,6 @@
 //! shown (`render`).
 
 pub mod kmsg;
+pub mod oom;
 pub mod ps;
 pub mod top;
