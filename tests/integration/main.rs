@@ -16,6 +16,7 @@ mod file_faults;
 mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
+mod kmsg;
 mod outputs;
 mod packaging;
 mod proc;
