@@ -29,9 +29,9 @@
 //! of them, and it can be split over two records when another CPU prints in between its pr_cont
 //! pieces. A victim that is already exiting is not killed and not counted: when the chosen task
 //! will free its memory anyway (`task_will_free_mem`), every version returns silently, before
-//! the report; when it has no mm left, 4.19 returns silently and 5.1 and later print "MESSAGE:
-//! OOM victim PID (NAME) is already exiting. Skip killing the task" at info level, which is not a
-//! kill and is not parsed here. Killing a memory.oom.group cgroup prints one "Killed process"
+//! the report; when it has no mm left, 4.19 returns silently, and later kernels (5.10 and 6.x do)
+//! print "MESSAGE: OOM victim PID (NAME) is already exiting. Skip killing the task" at info
+//! level, which is not a kill and is not parsed here. Killing a memory.oom.group cgroup prints one "Killed process"
 //! line, and counts one kill, per member.
 //!
 //! Names are hostile: a comm is up to 15 bytes (more is proposed), set by any process to any
@@ -42,8 +42,9 @@
 //! task name from the first `,task=`: right for any comm, but wrong if a cgroup or cpuset name
 //! holds `,task=` (cgroup names are chosen by root or a delegated manager, not by any process).
 //!
-//! Callers should take lines only from records with [`KmsgRecord::from_kernel`]
-//! (super::kmsg::KmsgRecord::from_kernel): user space can write these words to /dev/kmsg too.
+//! Callers should take lines only from records that
+//! [`from_kernel`](super::kmsg::KmsgRecord::from_kernel) accepts: user space can write these
+//! words to /dev/kmsg too.
 
 use super::kmsg::unescape;
 use crate::text::number::parse_u64;

@@ -169,7 +169,7 @@ fn lines_that_are_not_kills() {
         // 4.19's choice of victim, printed before the kill: not the kill itself.
         &b"Out of memory: Kill process 4242 (python3) score 912 or sacrifice child"[..],
         b"Memory cgroup out of memory: Kill process 4242 (python3) score 912 or sacrifice child",
-        // 5.1 and later, for a victim with no mm left: not killed, not counted.
+        // Later than 4.19, for a victim with no mm left: not killed, not counted.
         b"Memory cgroup out of memory: OOM victim 3804877 (stress) is already exiting. Skip killing the task",
         b"oom_reaper: unable to reap pid:127 (heart)",
         b"head invoked oom-killer: gfp_mask=0x500cc2(GFP_HIGHUSER|__GFP_ACCOUNT), order=0, oom_score_adj=0",
