@@ -6,15 +6,16 @@
 #   FUZZ_SANITIZER=none fuzz/run.sh      without AddressSanitizer, 3 to 5 times faster; the
 #                                        fuzzed code is safe Rust, so a long run loses little
 #
-# Targets: ps top meminfo proc_status proc_stat escape (all when none are named). New inputs
-# that reach new code go to fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET; a crash stops
-# the script with libFuzzer's report and exit status. The seeds, fuzz/seeds/TARGET, are cut from
-# tests/corpus and from a Debian 12 machine's /proc.
+# Targets: ps top meminfo proc_status proc_stat escape kmsg (all when none are named). New
+# inputs that reach new code go to fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET; a crash
+# stops the script with libFuzzer's report and exit status. The seeds, fuzz/seeds/TARGET, are cut
+# from tests/corpus (kmsg: one record each from tests/corpus/kmsg) and from a Debian 12
+# machine's /proc.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 CARGO_FUZZ_VERSION=0.13.1
-ALL_TARGETS=(ps top meminfo proc_status proc_stat escape)
+ALL_TARGETS=(ps top meminfo proc_status proc_stat escape kmsg)
 
 # The longest input each target is given: dozens of ps rows, a few top frames, a whole
 # status file. Longer inputs only slow the search down.
