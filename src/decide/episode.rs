@@ -11,6 +11,9 @@ pub struct Rules {
     pub sustain: Duration,
     /// How often to report again while memory stays high.
     pub repeat: Duration,
+    /// A sample strictly above this (and above the threshold) reports at once, without waiting
+    /// for `sustain`; `None` turns it off.
+    pub urgent_percent: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +31,26 @@ pub enum Event {
 pub struct ReportDue {
     /// Numbers the reported episodes since start, from 1; all reports of one episode share it.
     pub incident: u32,
-    /// Since the episode's first high sample.
+    /// Since the episode's first high sample; zero for a report after a kill while memory was
+    /// not high.
     pub high_for: Duration,
     /// `None` for the first report of an episode (which starts a new log section), else the time
     /// since that first report.
     pub since_first_report: Option<Duration>,
+    pub reason: Reason,
+}
+
+/// Why a report is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Memory stayed high for `sustain`.
+    Sustained,
+    /// One sample was above the urgent level.
+    Urgent,
+    /// Another `repeat` has passed since the episode's first report.
+    Repeat,
+    /// The kernel's OOM killer killed a process.
+    OomKill,
 }
 
 impl ReportDue {
@@ -74,6 +92,41 @@ impl Episodes {
         }
     }
 
+    /// Whether the last sample was high.
+    pub fn is_high(&self) -> bool {
+        matches!(self.state, State::High { .. })
+    }
+
+    /// The kernel killed a process at `now`: a report of the machine after it. It belongs to the
+    /// running episode once that has been reported; otherwise it is the episode's first report.
+    /// While memory is not high, it is an incident of its own, which no recovered line ends.
+    pub fn oom_kill(&mut self, now: Duration) -> ReportDue {
+        match self.state {
+            State::High {
+                since,
+                reported: Some(r),
+            } => ReportDue {
+                incident: r.incident,
+                high_for: now.saturating_sub(since),
+                since_first_report: Some(now.saturating_sub(r.first_at)),
+                reason: Reason::OomKill,
+            },
+            State::High {
+                since,
+                reported: None,
+            } => self.first_report(now, since, Reason::OomKill),
+            State::Calm => {
+                self.incidents = self.incidents.saturating_add(1);
+                ReportDue {
+                    incident: self.incidents,
+                    high_for: Duration::ZERO,
+                    since_first_report: None,
+                    reason: Reason::OomKill,
+                }
+            }
+        }
+    }
+
     /// Feeds one sample taken at `now` (monotonic, from any fixed origin) and says what to write.
     pub fn observe(&mut self, now: Duration, used_percent: f64) -> Option<Event> {
         // NaN is not high: an unreadable figure must not start an episode.
@@ -92,35 +145,28 @@ impl Episodes {
                     since: now,
                     reported: None,
                 };
-                self.report_if_due(now)
+                self.report_if_due(now, used_percent)
             }
-            (State::High { .. }, true) => self.report_if_due(now),
+            (State::High { .. }, true) => self.report_if_due(now, used_percent),
         }
     }
 
-    fn report_if_due(&mut self, now: Duration) -> Option<Event> {
+    fn report_if_due(&mut self, now: Duration, used_percent: f64) -> Option<Event> {
         let State::High { since, reported } = self.state else {
             return None;
         };
         let high_for = now.saturating_sub(since);
+        let urgent = self
+            .rules
+            .urgent_percent
+            .is_some_and(|urgent| used_percent > urgent);
         match reported {
-            None if high_for >= self.rules.sustain => {
-                self.incidents = self.incidents.saturating_add(1);
-                let reported = Reported {
-                    incident: self.incidents,
-                    first_at: now,
-                    next_due: now.checked_add(self.rules.repeat),
-                };
-                self.state = State::High {
-                    since,
-                    reported: Some(reported),
-                };
-                Some(Event::Report(ReportDue {
-                    incident: reported.incident,
-                    high_for,
-                    since_first_report: None,
-                }))
-            }
+            None if high_for >= self.rules.sustain => Some(Event::Report(self.first_report(
+                now,
+                since,
+                Reason::Sustained,
+            ))),
+            None if urgent => Some(Event::Report(self.first_report(now, since, Reason::Urgent))),
             Some(r) if r.next_due.is_some_and(|due| now >= due) => {
                 let since_first = now.saturating_sub(r.first_at);
                 // Due times stay on the grid first + k·repeat, so a late sample does not push
@@ -138,9 +184,31 @@ impl Episodes {
                     incident: r.incident,
                     high_for,
                     since_first_report: Some(since_first),
+                    reason: Reason::Repeat,
                 }))
             }
             _ => None,
+        }
+    }
+
+    /// The first report of the episode high since `since`, at `now`: it takes the next number
+    /// and starts the grid of repeats.
+    fn first_report(&mut self, now: Duration, since: Duration, reason: Reason) -> ReportDue {
+        self.incidents = self.incidents.saturating_add(1);
+        let reported = Reported {
+            incident: self.incidents,
+            first_at: now,
+            next_due: now.checked_add(self.rules.repeat),
+        };
+        self.state = State::High {
+            since,
+            reported: Some(reported),
+        };
+        ReportDue {
+            incident: reported.incident,
+            high_for: now.saturating_sub(since),
+            since_first_report: None,
+            reason,
         }
     }
 }

@@ -17,6 +17,7 @@ fn rules() -> Rules {
         threshold_percent: 80.0,
         sustain: s(15),
         repeat: s(600),
+        urgent_percent: None,
     }
 }
 

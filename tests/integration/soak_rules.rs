@@ -6,15 +6,22 @@ use crate::util;
 
 use std::time::Duration;
 
-use memory_monitor::decide::{Event, ReportDue, Rules};
+use memory_monitor::decide::{Event, Reason, ReportDue, Rules};
 use util::episodes::*;
 
-fn high_value(rng: &mut Rng) -> f64 {
-    match rng.percent() {
+/// A high sample. Only in an urgent run can it be above the urgent level, so that most runs
+/// still reach `sustain` the slow way.
+fn high_value(rng: &mut Rng, urgent_run: bool) -> f64 {
+    match (rng.percent(), urgent_run) {
         // The smallest step above the threshold is high.
-        0..=19 => THRESHOLD.next_up(),
-        20..=29 => 100.0,
-        _ => (THRESHOLD + 20.0 * rng.unit()).max(THRESHOLD.next_up()),
+        (0..=19, _) => THRESHOLD.next_up(),
+        // Exactly the urgent level is not urgent.
+        (20..=24, _) => URGENT,
+        (25..=29, false) => URGENT.next_down(),
+        (25..=29, true) => URGENT.next_up(),
+        (30..=34, true) => 100.0,
+        (35..=49, true) => URGENT + (100.0 - URGENT) * rng.unit(),
+        _ => (THRESHOLD + (URGENT - THRESHOLD) * rng.unit()).max(THRESHOLD.next_up()),
     }
 }
 
@@ -62,6 +69,7 @@ fn flapping(seed: u64, count: usize) -> Vec<Sample> {
     while samples.len() < count {
         let kind = rng.percent();
         let regular = rng.percent() < 40;
+        let urgent_run = rng.percent() < 15;
         let (length, high) = match kind {
             // Blips far too short to be sustained.
             0..=24 => (rng.range(1, 4), true),
@@ -78,7 +86,7 @@ fn flapping(seed: u64, count: usize) -> Vec<Sample> {
         for _ in 0..length {
             t += step(&mut rng, &mut frozen, regular);
             let value = if high || (kind >= 80 && rng.percent() < 75) {
-                high_value(&mut rng)
+                high_value(&mut rng, urgent_run)
             } else {
                 low_value(&mut rng)
             };
@@ -123,6 +131,15 @@ fn a_million_flapping_samples_give_exactly_the_reports_the_rules_predict() {
         .iter()
         .filter(|r| r.starts_episode() && r.high_for == rules.sustain)
         .count();
+    let urgent_before_sustain = reports
+        .iter()
+        .filter(|r| r.reason == Reason::Urgent && r.high_for < rules.sustain)
+        .count();
+    let urgent_at_once = reports
+        .iter()
+        .filter(|r| r.reason == Reason::Urgent && r.high_for.is_zero())
+        .count();
+    let at_the_urgent_level = samples.iter().filter(|&&(_, used)| used == URGENT).count();
     let exactly_on_the_grid = reports
         .iter()
         .filter(|r| {
@@ -170,6 +187,21 @@ fn a_million_flapping_samples_give_exactly_the_reports_the_rules_predict() {
         ("repeats", c.repeats, 2000),
         ("recoveries", c.recoveries, 4000),
         ("first reports at exactly sustain", exactly_sustained, 2000),
+        (
+            "urgent first reports before sustain",
+            urgent_before_sustain,
+            2000,
+        ),
+        (
+            "urgent first reports at the first high sample",
+            urgent_at_once,
+            300,
+        ),
+        (
+            "samples exactly at the urgent level",
+            at_the_urgent_level,
+            10_000,
+        ),
         ("repeats exactly on a grid point", exactly_on_the_grid, 500),
         (
             "repeats after a stall over a grid point",
@@ -223,11 +255,19 @@ fn the_soak_agrees_under_other_rules_too() {
             threshold_percent: 90.5,
             sustain: Duration::from_millis(7_500),
             repeat: s(47),
+            urgent_percent: Some(97.5),
         },
         Rules {
             threshold_percent: 0.0,
             sustain: s(3600),
             repeat: s(5400),
+            urgent_percent: None,
+        },
+        // Urgent reports only, for a sustain no episode reaches.
+        Rules {
+            sustain: s(100_000),
+            urgent_percent: Some(99.0),
+            ..default_rules()
         },
     ] {
         let want = expected(rules, &samples);
@@ -264,6 +304,14 @@ fn the_soak_sits_on_every_boundary() {
         },
         Rules {
             repeat: rules.repeat + Duration::from_nanos(1),
+            ..rules
+        },
+        Rules {
+            urgent_percent: Some(URGENT.next_down()),
+            ..rules
+        },
+        Rules {
+            urgent_percent: Some(URGENT.next_up()),
             ..rules
         },
     ];
@@ -344,7 +392,8 @@ fn a_wave_exactly_at_the_threshold_never_reports() {
 #[test]
 fn a_stall_at_every_sample_gives_one_report_per_sample() {
     // An hour between samples is six grid points each time, answered by one report, not six.
-    let samples: Vec<Sample> = (0..1000).map(|i| (i * 3600 * SECOND, 99.0)).collect();
+    // 90% is high but not urgent.
+    let samples: Vec<Sample> = (0..1000).map(|i| (i * 3600 * SECOND, 90.0)).collect();
     let want = expected(default_rules(), &samples);
     assert_eq!(
         counts(&want),
@@ -368,11 +417,38 @@ fn a_stall_at_every_sample_gives_one_report_per_sample() {
 
 #[test]
 fn a_clock_standing_still_never_reaches_sustain_nor_the_next_repeat() {
-    let mut samples: Vec<Sample> = vec![(0, 99.0); 10_000];
+    // 90% is high but not urgent: only time could make it a report.
+    let mut samples: Vec<Sample> = vec![(0, 90.0); 10_000];
     assert_eq!(expected(default_rules(), &samples), []);
     assert_eq!(actual(default_rules(), &samples), []);
-    samples.extend(std::iter::repeat_n((15 * SECOND, 99.0), 10_000));
+    samples.extend(std::iter::repeat_n((15 * SECOND, 90.0), 10_000));
     let want = expected(default_rules(), &samples);
     assert_eq!(want, [(10_000, report(1, 15 * SECOND, None))]);
     assert_eq!(actual(default_rules(), &samples), want);
+}
+
+#[test]
+fn an_urgent_sample_reports_at_once_with_a_long_sustain() {
+    let rules = Rules {
+        sustain: Duration::from_secs(60),
+        ..default_rules()
+    };
+    // 85% for 9 s, then 97%: the report comes at that sample, 12 s into the episode, and its
+    // repeats keep the grid from it.
+    let mut samples: Vec<Sample> = (0..4).map(|i| (i * INTERVAL, 85.0)).collect();
+    samples.extend((4..300).map(|i| (i * INTERVAL, 97.0)));
+    let want = expected(rules, &samples);
+    assert_eq!(want[0], (4, urgent_report(1, 12 * SECOND)));
+    assert_eq!(want[1], (204, report(1, 612 * SECOND, Some(600 * SECOND))));
+    assert_same("urgent", &samples, &actual(rules, &samples), &want);
+    // From a calm machine straight to 97%: at the first high sample.
+    let samples: Vec<Sample> = vec![(0, 40.0), (INTERVAL, 97.0)];
+    assert_eq!(actual(rules, &samples), [(1, urgent_report(1, 0))]);
+    // With urgent reports off, the same trace waits for the sustain.
+    let off = Rules {
+        urgent_percent: None,
+        ..rules
+    };
+    let samples: Vec<Sample> = (0..30).map(|i| (i * INTERVAL, 97.0)).collect();
+    assert_eq!(actual(off, &samples)[0], (20, report(1, 60 * SECOND, None)));
 }

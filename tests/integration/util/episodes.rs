@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::time::Duration;
 
-use memory_monitor::decide::{Episodes, Event, ReportDue, Rules};
+use memory_monitor::decide::{Episodes, Event, Reason, ReportDue, Rules};
 
 /// SplitMix64: a fixed seed gives the same trace on every machine, with no dependency.
 pub struct Rng(pub u64);
@@ -37,6 +37,7 @@ pub const SECOND: u64 = 1_000_000_000;
 /// against `memory_monitor::defaults` by the packaging tests.
 pub const INTERVAL: u64 = 3 * SECOND;
 pub const THRESHOLD: f64 = 80.0;
+pub const URGENT: f64 = 95.0;
 
 pub fn default_rules() -> Rules {
     memory_monitor::defaults::rules()
@@ -63,17 +64,37 @@ pub fn actual(rules: Rules, samples: &[Sample]) -> Vec<(usize, Event)> {
         .collect()
 }
 
+/// A first report (sustained) or a repeat, by whether it has a time since the first.
 pub fn report(incident: u32, high_for: u64, since_first_report: Option<u64>) -> Event {
+    let reason = match since_first_report {
+        None => Reason::Sustained,
+        Some(_) => Reason::Repeat,
+    };
+    with_reason(incident, high_for, since_first_report, reason)
+}
+
+/// A first report made at once, above the urgent level.
+pub fn urgent_report(incident: u32, high_for: u64) -> Event {
+    with_reason(incident, high_for, None, Reason::Urgent)
+}
+
+fn with_reason(
+    incident: u32,
+    high_for: u64,
+    since_first_report: Option<u64>,
+    reason: Reason,
+) -> Event {
     Event::Report(ReportDue {
         incident,
         high_for: Duration::from_nanos(high_for),
         since_first_report: since_first_report.map(Duration::from_nanos),
+        reason,
     })
 }
 
 /// What the rules say, worked out run by run rather than sample by sample: split the samples
 /// into maximal runs of high ones; in each, the first report is the first sample `sustain` after
-/// the run began, and each grid point `first + k·repeat` is answered by the first sample at or
+/// the run began or above the urgent level, whichever comes first, and each grid point `first + k·repeat` is answered by the first sample at or
 /// after it, several grid points answered by one sample making one report. Assumes a clock that
 /// never goes back.
 pub fn expected(rules: Rules, samples: &[Sample]) -> Vec<(usize, Event)> {
@@ -97,10 +118,20 @@ pub fn expected(rules: Rules, samples: &[Sample]) -> Vec<(usize, Event)> {
             .map_or(samples.len(), |n| start + n);
         let run = &times[start..end];
         let began = run[0];
-        if let Some(first) = run.iter().position(|&t| t - began >= sustain) {
+        let urgent = |i: usize| {
+            rules
+                .urgent_percent
+                .is_some_and(|u| samples[start + i].1.partial_cmp(&u) == Some(Ordering::Greater))
+        };
+        if let Some(first) = (0..run.len()).find(|&i| run[i] - began >= sustain || urgent(i)) {
             incident += 1;
             let first_at = run[first];
-            events.push((start + first, report(incident, first_at - began, None)));
+            let event = if first_at - began >= sustain {
+                report(incident, first_at - began, None)
+            } else {
+                urgent_report(incident, first_at - began)
+            };
+            events.push((start + first, event));
             let last_time = run[run.len() - 1];
             let mut answered = first;
             for k in 1.. {
