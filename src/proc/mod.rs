@@ -9,11 +9,13 @@ use std::io::{self, Read};
 use std::path::Path;
 
 mod details;
+mod growth;
 mod stat;
 mod status;
 mod users;
 
 pub use details::{DetailsReader, Parent, ProcDetails, User};
+pub use growth::{Baseline, GROWERS, Grew, Resident};
 pub use stat::{clock_ticks, running_time};
 pub use status::{StatusFields, parse_status, status_field, status_uid};
 pub use users::{SystemUsers, UserNames, Users, expand_cut_names};
