@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 mod gather;
+mod kills;
 mod program;
 pub mod top_lines;
 
 pub use gather::Sources;
+pub use kills::{boot_id, entry_of, kernel_now, wall_time_of};
 
 use program::{Child, Keep, reap_all};
 use top_lines::TopLines;

@@ -1,7 +1,7 @@
-//! incidents.log: every report and recovered line, each episode under a new-log marker.
+//! incidents.log: every report, recovered line and OOM kill, each episode under a new-log marker.
 
 use super::TextLog;
-use crate::render::{header, incident};
+use crate::render::{header, incident, oom};
 use crate::report::Entry;
 
 pub struct IncidentsLog;
@@ -17,6 +17,9 @@ impl TextLog for IncidentsLog {
                 text
             }
             Entry::Recovered(recovered) => header::recovered_line(recovered),
+            Entry::OomKill(kill) => oom::kill_entry(kill),
+            Entry::MoreOomKills(more) => oom::more_entry(more),
+            Entry::OomKillsCounted(counted) => oom::counted_entry(counted),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::decide::Reason;
 use crate::report::{Occasion, Recovered, Report};
 use crate::sample::MemSample;
 use crate::text::duration::format_duration;
@@ -11,6 +12,11 @@ use crate::text::size::format_kib_of;
 /// `2026-11-22 14:03:15 +01:00`: the local time and its offset, as every entry begins.
 pub fn format_time(time: &DateTime<FixedOffset>) -> String {
     time.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+}
+
+/// `14:03:15`: the time of day, for a line that names an earlier moment of the same report.
+pub fn format_time_of_day(time: &DateTime<FixedOffset>) -> String {
+    time.format("%H:%M:%S").to_string()
 }
 
 /// A threshold as the user wrote it: `80`, `85.5`.
@@ -29,7 +35,8 @@ pub fn header_of(report: &Report) -> String {
 }
 
 /// `2026-11-22 14:03:15 +01:00 | incident 3 | RAM 83.2% (3.08 of 3.70 GiB) | CPU 12.5% | above
-/// 80% for 15s`, and for a repeat `…, 10m03s since first report`.
+/// 80% for 15s`; for a repeat `…, 10m03s since first report`; for an urgent report `| above 95%
+/// (urgent)`; after a kill `| after an OOM kill`.
 pub fn header_line(
     time: &DateTime<FixedOffset>,
     occasion: &Occasion,
@@ -50,18 +57,28 @@ pub fn header_line(
         mem.used_percent(),
         format_kib_of(mem.used_kib(), mem.total_kib),
     );
-    if let Occasion::Incident {
+    let Occasion::Incident {
         due,
         threshold_percent,
+        urgent_percent,
     } = occasion
-    {
-        line.push_str(&format!(
-            " | above {} for {}",
-            format_threshold(*threshold_percent),
-            format_duration(due.high_for)
-        ));
-        if let Some(since) = due.since_first_report {
-            line.push_str(&format!(", {} since first report", format_duration(since)));
+    else {
+        return line;
+    };
+    match (due.reason, urgent_percent) {
+        (Reason::OomKill, _) => line.push_str(" | after an OOM kill"),
+        (Reason::Urgent, Some(urgent)) => {
+            line.push_str(&format!(" | above {} (urgent)", format_threshold(*urgent)));
+        }
+        _ => {
+            line.push_str(&format!(
+                " | above {} for {}",
+                format_threshold(*threshold_percent),
+                format_duration(due.high_for)
+            ));
+            if let Some(since) = due.since_first_report {
+                line.push_str(&format!(", {} since first report", format_duration(since)));
+            }
         }
     }
     line

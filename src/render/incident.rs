@@ -1,8 +1,8 @@
-//! A report as incidents.log holds it (and `snapshot` prints it): the header, top's summary
-//! indented, what the reader must know, the table, a blank line.
+//! A report as incidents.log holds it (and `snapshot` prints it): the header, the context lines,
+//! top's summary indented, what the reader must know, the table, a blank line.
 
 use super::header::header_of;
-use super::table;
+use super::{context, table};
 use crate::report::Report;
 use crate::text::escape::escape_into;
 
@@ -14,6 +14,7 @@ pub fn render(report: &Report, out: &mut String) {
     out.reserve(header.len() + 1024);
     out.push_str(&header);
     out.push('\n');
+    context::render(&report.context, out);
     let evidence = &report.evidence;
     match &evidence.top {
         Ok(summary) => {

@@ -1,7 +1,9 @@
 //! Rendering the model as the text logs show it: every decision about what a reader sees is
 //! here (escaping untrusted bytes, one decimal for %CPU, widths, alignment, units). Pure.
 
+pub mod context;
 pub mod details;
 pub mod header;
 pub mod incident;
+pub mod oom;
 pub mod table;

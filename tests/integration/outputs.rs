@@ -29,6 +29,9 @@ impl Output for OneLinePerEntry {
                 format!("incident {:?}: PID {biggest:?}", report.incident())
             }
             Entry::Recovered(recovered) => format!("recovered after {:?}", recovered.high_for),
+            Entry::OomKill(kill) => format!("PID {} killed", kill.pid),
+            Entry::MoreOomKills(more) => format!("{} more killed", more.count),
+            Entry::OomKillsCounted(counted) => format!("{} killed", counted.count),
         };
         self.lines.borrow_mut().push(line);
         Delivery::Nothing

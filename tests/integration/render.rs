@@ -5,7 +5,7 @@ use crate::util;
 
 use std::time::Duration;
 
-use memory_monitor::decide::ReportDue;
+use memory_monitor::decide::{Reason, ReportDue};
 use memory_monitor::parse::ps;
 use memory_monitor::render::{details, header, incident};
 use memory_monitor::report::{Ending, Occasion, ProgramFailure, Recovered, Report};
@@ -46,40 +46,42 @@ fn header_lines() {
         incident: 3,
         high_for: Duration::from_secs(15),
         since_first_report: None,
+        reason: Reason::Sustained,
     };
     let repeat = ReportDue {
         incident: 3,
         high_for: Duration::from_secs(618),
         since_first_report: Some(Duration::from_secs(603)),
+        reason: Reason::Repeat,
+    };
+    let urgent = ReportDue {
+        high_for: Duration::from_secs(3),
+        reason: Reason::Urgent,
+        ..first
+    };
+    let after_kill = ReportDue {
+        reason: Reason::OomKill,
+        ..repeat
+    };
+    let incident = |due: ReportDue, threshold_percent: f64| Occasion::Incident {
+        due,
+        threshold_percent,
+        urgent_percent: Some(95.0),
     };
     let lines = [
         header::header_line(
             &report_time(),
-            &Occasion::Incident {
-                due: first,
-                threshold_percent: 80.0,
-            },
+            &incident(first, 80.0),
             &busy_memory(),
             Some(12.5),
         ),
         header::header_line(
             &report_time(),
-            &Occasion::Incident {
-                due: repeat,
-                threshold_percent: 80.0,
-            },
+            &incident(repeat, 80.0),
             &busy_memory(),
             Some(12.46),
         ),
-        header::header_line(
-            &report_time(),
-            &Occasion::Incident {
-                due: first,
-                threshold_percent: 85.5,
-            },
-            &busy_memory(),
-            None,
-        ),
+        header::header_line(&report_time(), &incident(first, 85.5), &busy_memory(), None),
         header::header_line(
             &report_time(),
             &Occasion::Snapshot,
@@ -103,6 +105,18 @@ fn header_lines() {
         })
         .trim_end()
         .to_string(),
+        header::header_line(
+            &report_time(),
+            &incident(urgent, 80.0),
+            &busy_memory(),
+            Some(12.5),
+        ),
+        header::header_line(
+            &report_time(),
+            &incident(after_kill, 80.0),
+            &busy_memory(),
+            Some(12.5),
+        ),
     ];
     assert_eq!(
         lines[0],

@@ -21,7 +21,7 @@ pub static MARKER_LIKE: LazyLock<Regex> =
 /// A real header line, exactly as docs/log-format.md writes it; [`header`] reads its parts.
 pub static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d) \| (?:snapshot|incident (?P<incident>\d+)) \| RAM (?P<ram>\d+\.\d)% \((?P<sizes>\S+ of \S+ [KMG]iB)\) \| CPU (?:(?P<cpu>\d+\.\d)%|n/a)(?: \| above (?P<threshold>\S+) for (?P<high_for>\S+?)(?:, (?P<since>\S+) since first report)?)?$",
+        r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d) \| (?:snapshot|incident (?P<incident>\d+)) \| RAM (?P<ram>\d+\.\d)% \((?P<sizes>\S+ of \S+ [KMG]iB)\) \| CPU (?:(?P<cpu>\d+\.\d)%|n/a)(?: \| (?:above (?P<threshold>\S+) for (?P<high_for>\S+?)(?:, (?P<since>\S+) since first report)?|above (?P<urgent>\S+) \(urgent\)|(?P<oom>after an OOM kill)))?$",
     )
     .unwrap()
 });
@@ -41,6 +41,10 @@ pub struct Header {
     pub threshold: Option<String>,
     pub high_for: Option<String>,
     pub since_first_report: Option<String>,
+    /// `95%` in an urgent report's `above 95% (urgent)`.
+    pub urgent: Option<String>,
+    /// Whether the header ends `after an OOM kill`.
+    pub after_oom_kill: bool,
 }
 
 /// The parts of `line` if it is a header line.
@@ -56,6 +60,8 @@ pub fn header(line: &str) -> Option<Header> {
         threshold: text("threshold"),
         high_for: text("high_for"),
         since_first_report: text("since"),
+        urgent: text("urgent"),
+        after_oom_kill: caps.name("oom").is_some(),
     })
 }
 
@@ -71,6 +77,23 @@ pub static RECOVERED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+
+/// An OOM-kill entry, one of the three kinds docs/log-format.md lists; `what` is the text
+/// between `oom-kill | ` and the end.
+pub static OOM_KILL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \| oom-kill \| (?P<what>(?:PID (?P<pid>\d+) \(.*\)(?: of \S+)? \| anon-rss \S+ [KMG]iB, file-rss \S+ [KMG]iB, shmem-rss \S+ [KMG]iB \| (?:system-wide|limit of cgroup .+?|limit of a cgroup)|(?P<more>\d+) more processes killed in the last minute: .+?|(?P<counted>\d+) processes killed by the kernel; names unknown: .+?)(?P<before> \| before memory-monitor started)?)$",
+    )
+    .unwrap()
+});
+
+/// The first words of the context lines, in the order a report holds them.
+pub const CONTEXT_WORDS: [&str; 2] = ["  RAM over the last ", "  grew most since "];
+
+/// Whether `line` is one of a report's context lines.
+pub fn is_context_line(line: &str) -> bool {
+    CONTEXT_WORDS.iter().any(|w| line.starts_with(w))
+}
 
 /// A real new-log marker; the capture is its incident number.
 pub static MARKER: LazyLock<Regex> = LazyLock::new(|| {
@@ -190,6 +213,12 @@ impl DetailsEntry {
 pub struct Log {
     pub markers: usize,
     pub headers: usize,
+    /// Recovered lines.
+    pub recovered: usize,
+    /// OOM-kill entries, each line whole.
+    pub oom_kills: Vec<String>,
+    /// The context lines under each header (trend, growth), in order.
+    pub context: Vec<String>,
     /// Lines indented under a header before its table: top's summary and what went wrong.
     pub summary: Vec<String>,
     /// Each table row's ten cells and its COMMAND.
@@ -216,7 +245,9 @@ impl Log {
 
 /// Checks that every line of `text` is one a report is made of, and returns what they hold:
 /// - a new-log marker or a header line, each exactly as docs/log-format.md writes it;
-/// - lines indented by two spaces after a header (top's summary, what went wrong);
+/// - recovered lines and OOM-kill entries, each alone between blank lines;
+/// - under a header, its context lines in their order, then lines indented by two spaces (top's
+///   summary, what went wrong);
 /// - the table: its header, then rows checked by [`check_table`] (one line per row,
 ///   aligned columns, no control characters, no trailing blanks), then the lines ps printed that
 ///   were not rows, indented, each behind a fixed text;
@@ -237,11 +268,15 @@ pub fn check_log(text: &str) -> Log {
         Table,
         OddLines,
         Details,
+        /// After a one-line entry, which a blank line must end.
+        Alone,
     }
     let mut log = Log::default();
     let mut at = At::Between;
     let mut table: Vec<&str> = Vec::new();
     let mut next_rank = 1;
+    let mut next_context = 0;
+    let mut summary_at_header = 0;
     let mut header_like = 0;
     let mut marker_like = 0;
     let lines: Vec<&str> = text.lines().collect();
@@ -270,7 +305,29 @@ pub fn check_log(text: &str) -> Log {
             At::Between if HEADER.is_match(line) => {
                 log.headers += 1;
                 next_rank = 1;
+                next_context = 0;
+                summary_at_header = log.summary.len();
                 at = At::Summary;
+            }
+            At::Between if RECOVERED.is_match(line) => {
+                log.recovered += 1;
+                at = At::Alone;
+            }
+            At::Between if OOM_KILL.is_match(line) => {
+                log.oom_kills.push(line.to_string());
+                at = At::Alone;
+            }
+            At::Summary if is_context_line(line) => {
+                let kind = CONTEXT_WORDS
+                    .iter()
+                    .position(|w| line.starts_with(w))
+                    .unwrap();
+                assert!(
+                    kind >= next_context && summary_at_header == log.summary.len(),
+                    "context line out of order at {context}"
+                );
+                next_context = kind + 1;
+                log.context.push(line.to_string());
             }
             At::Between | At::Summary | At::Details if entry.is_some() => {
                 let caps = entry.unwrap();
@@ -327,8 +384,9 @@ pub fn check_log(text: &str) -> Log {
     }
     assert!(table.is_empty(), "a blank line ends the table");
     assert_eq!(
-        header_like, log.headers,
-        "lines that look like headers are the real headers"
+        header_like,
+        log.headers + log.recovered + log.oom_kills.len(),
+        "lines that look like headers are the real headers, recovered lines and OOM-kill entries"
     );
     assert_eq!(
         marker_like, log.markers,

@@ -27,8 +27,10 @@ pub fn first_report() -> memory_monitor::report::Occasion {
             incident: 1,
             high_for: Duration::from_secs(15),
             since_first_report: None,
+            reason: memory_monitor::decide::Reason::Sustained,
         },
         threshold_percent: 80.0,
+        urgent_percent: Some(95.0),
     }
 }
 
@@ -66,6 +68,7 @@ pub fn report_from(
         time: report_time(),
         occasion,
         memory: busy_memory(),
+        context: Default::default(),
         evidence: sources.evidence_from(outputs),
     }
 }
