@@ -57,6 +57,11 @@ struct RunArgs {
     #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_REPEAT",
         allow_hyphen_values = true, default_value = defaults::REPEAT, value_parser = parse_positive_duration)]
     repeat: Duration,
+    /// A sample above this percentage reports at once, without waiting for --sustain (above
+    /// --threshold; off to turn it off).
+    #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_URGENT",
+        allow_negative_numbers = true, default_value = defaults::URGENT, value_parser = parse_urgent)]
+    urgent: Urgent,
     /// Where incidents.log and details.log are written.
     #[arg(
         long,
@@ -105,6 +110,10 @@ struct CaptureArgs {
         default_value = defaults::TOP_BIN
     )]
     top_bin: OsString,
+    /// Where the kernel's records of OOM kills are read (off to count them from /proc/vmstat).
+    #[arg(long, value_name = "PATH", env = "MEMORY_MONITOR_KERNEL_LOG",
+        default_value = defaults::KERNEL_LOG, value_parser = parse_kernel_log)]
+    kernel_log: KernelLog,
     /// How long ps and top may run before they are killed.
     #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_CAPTURE_TIMEOUT",
         allow_hyphen_values = true, default_value = defaults::CAPTURE_TIMEOUT, value_parser = parse_positive_duration)]
@@ -120,6 +129,31 @@ fn parse_threshold(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err("must be a percentage above 0 and below 100, such as 80".into())
+    }
+}
+
+/// `--urgent`: a percentage, or `off`.
+#[derive(Clone, Copy, Debug)]
+struct Urgent(Option<f64>);
+
+fn parse_urgent(text: &str) -> Result<Urgent, String> {
+    if text.trim() == "off" {
+        return Ok(Urgent(None));
+    }
+    parse_threshold(text)
+        .map(|percent| Urgent(Some(percent)))
+        .map_err(|why| format!("{why}, or off"))
+}
+
+/// `--kernel-log`: a path, or `off`.
+#[derive(Clone, Debug)]
+struct KernelLog(Option<PathBuf>);
+
+fn parse_kernel_log(text: &str) -> Result<KernelLog, String> {
+    match text {
+        "off" => Ok(KernelLog(None)),
+        "" => Err("give the path of the kernel's log, such as /dev/kmsg, or off".into()),
+        path => Ok(KernelLog(Some(PathBuf::from(path)))),
     }
 }
 
@@ -228,15 +262,22 @@ fn run(args: RunArgs) -> Result<(), String> {
             threshold_percent: args.threshold,
             sustain: args.sustain,
             repeat: args.repeat,
+            urgent_percent: args.urgent.0,
         },
         interval: args.interval,
         log_dir: args.log_dir,
         details: args.capture.details,
         tools: tools(&args.capture),
+        kernel_log: args.capture.kernel_log.0.clone(),
         proc_root: args.capture.proc_root,
     })
 }
 
 fn snapshot(args: &CaptureArgs) -> Result<(), String> {
-    snapshot::take(tools(args), &args.proc_root, args.details)
+    snapshot::take(
+        tools(args),
+        &args.proc_root,
+        args.details,
+        args.kernel_log.0.as_deref(),
+    )
 }

@@ -11,6 +11,8 @@ pub const THRESHOLD: &str = "80";
 pub const SUSTAIN: &str = "15s";
 pub const INTERVAL: &str = "3s";
 pub const REPEAT: &str = "10m";
+pub const URGENT: &str = "95";
+pub const KERNEL_LOG: &str = "/dev/kmsg";
 pub const LOG_DIR: &str = "/var/log/memory-monitor";
 pub const DETAILS: &str = "5";
 pub const PROC_ROOT: &str = "/proc";
@@ -27,6 +29,11 @@ pub fn rules() -> Rules {
             .expect("the default threshold is a number"),
         sustain: duration(SUSTAIN),
         repeat: duration(REPEAT),
+        urgent_percent: Some(
+            URGENT
+                .parse()
+                .expect("the default urgent level is a number"),
+        ),
     }
 }
 
@@ -46,6 +53,7 @@ mod tests {
         assert_eq!(rules.threshold_percent, 80.0);
         assert_eq!(rules.sustain.as_secs(), 15);
         assert_eq!(rules.repeat.as_secs(), 600);
+        assert_eq!(rules.urgent_percent, Some(95.0));
         assert_eq!(super::interval().as_secs(), 3);
         assert_eq!(super::duration(super::CAPTURE_TIMEOUT).as_secs(), 10);
     }

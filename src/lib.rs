@@ -1,5 +1,6 @@
-//! memory-monitor: watches overall memory use and, when it stays high, writes an audit of every
-//! process to plain-text logs. The modules follow the data's path:
+//! memory-monitor: watches overall memory use and, when it stays high or the kernel's OOM killer
+//! strikes, writes an audit of every process to plain-text logs. The modules follow the data's
+//! path:
 //!
 //! sample ([`sample`]) → decide ([`decide`]) → capture ([`capture`], reading [`proc`]) → parse
 //! ([`parse`]) → one entry as data ([`report`]) → render ([`render`]) → write to each output

@@ -1,19 +1,30 @@
-//! `memory-monitor snapshot`: one report now, whatever the memory use, printed to stdout.
+//! `memory-monitor snapshot`: one report now, whatever the memory use, printed to stdout, with
+//! the samples it took and the OOM kills of the last ten minutes.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use crate::capture::{Sources, Tools};
+use crate::capture::{Sources, Tools, entry_of, kernel_now};
 use crate::output::{Delivery, Output, Problems, Stdout};
-use crate::report::{Entry, Occasion, Report};
-use crate::sample::MeminfoReader;
+use crate::parse::kills::KillRecords;
+use crate::proc::SystemUsers;
+use crate::report::{Context, Entry, Occasion, Report};
+use crate::sample::{KernelLog, MeminfoReader, Trend, WINDOW};
 use crate::signals::Signals;
 
-pub fn take(tools: Tools, proc_root: &Path, details: usize) -> Result<(), String> {
+pub fn take(
+    tools: Tools,
+    proc_root: &Path,
+    details: usize,
+    kernel_log: Option<&Path>,
+) -> Result<(), String> {
     // Ctrl-C during the capture then stops ps and top too, not only this program.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     let tools = tools.resolved()?;
-    let (_, memory) = MeminfoReader::open_sampled(proc_root)?;
-    let time = chrono::Local::now().fixed_offset();
+    let started = Instant::now();
+    let (mut meminfo, first) = MeminfoReader::open_sampled(proc_root)?;
+    let mut trend = Trend::new(Duration::from_millis(100));
+    trend.push(Duration::ZERO, first.used_percent());
     let sources = Sources::of_this_system(tools, proc_root.to_path_buf(), details);
     let evidence = sources
         .gather(Some(&signals))
@@ -21,15 +32,49 @@ pub fn take(tools: Tools, proc_root: &Path, details: usize) -> Result<(), String
     if let Err(why) = &evidence.ps {
         return Err(why.to_string());
     }
+    // A second sample, after the capture: the report's figure, and the trend's last.
+    let memory = meminfo.sample().unwrap_or(first);
+    let taken = started.elapsed();
+    trend.push(taken, memory.used_percent());
     let entry = Entry::Report(Box::new(Report {
-        time,
+        time: chrono::Local::now().fixed_offset(),
         occasion: Occasion::Snapshot,
         memory,
+        context: Context {
+            trend: trend.line(taken, taken),
+            growth: None,
+        },
         evidence,
     }));
     Problems::of_a_snapshot().write(&entry);
-    match Stdout.write(&entry) {
-        Delivery::NotWritten(failure) => Err(format!("cannot write to stdout: {}", failure.error)),
-        _ => Ok(()),
+    let mut stdout = Stdout;
+    let mut entries = vec![entry];
+    entries.extend(recent_kills(kernel_log).into_iter().map(Entry::OomKill));
+    for entry in &entries {
+        if let Delivery::NotWritten(failure) = stdout.write(entry) {
+            return Err(format!("cannot write to stdout: {}", failure.error));
+        }
     }
+    Ok(())
+}
+
+/// The kills of the last ten minutes in the kernel's log; none when it cannot be read.
+fn recent_kills(kernel_log: Option<&Path>) -> Vec<crate::report::OomKill> {
+    let Some(mut log) = kernel_log.and_then(|path| KernelLog::open(path).ok()) else {
+        return Vec::new();
+    };
+    let since = kernel_now().saturating_sub(WINDOW);
+    let mut records = KillRecords::new();
+    let mut found = Vec::new();
+    let _ = log.read(|line| {
+        if let Some(kill) = records.feed(line)
+            && Duration::from_micros(kill.usec) >= since
+        {
+            found.push(kill);
+        }
+    });
+    found
+        .into_iter()
+        .map(|kill| entry_of(kill, false, &SystemUsers))
+        .collect()
 }

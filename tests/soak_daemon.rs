@@ -258,6 +258,13 @@ fn soak(hours: u64) -> Soak {
             "--details",
             "3",
         ])
+        // Never the machine's own kills: an empty kernel log of the test's own.
+        .arg("--kernel-log")
+        .arg({
+            let kmsg = dir.path().join("kmsg");
+            std::fs::write(&kmsg, "").unwrap();
+            kmsg
+        })
         .arg("--log-dir")
         .arg(&logs)
         .arg("--proc-root")

@@ -126,6 +126,7 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
         time,
         occasion: Occasion::Snapshot,
         memory,
+        context: Default::default(),
         evidence: no_details.evidence_from(Outputs::recorded(Ok(ps.clone()), Ok(top.clone()))),
     };
     let mut text = String::new();

@@ -1,24 +1,29 @@
-//! The monitoring loop: sample and decide every tick ([`watch`]); on a report, capture, build the
-//! entry and hand it to the outputs. The idle path (one meminfo read, one state-machine step, one
-//! poll of the signals) allocates nothing.
+//! The monitoring loop: sample and decide every tick ([`watch`]), follow the kernel's OOM kills
+//! ([`kills`]); on a report, capture, build the entry and hand it to the outputs. The idle path
+//! (one meminfo read, one read of the kernel's log, one state-machine step, one poll of the
+//! signals) allocates nothing.
 
+mod kills;
+pub mod state;
 mod watch;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chrono::Local;
+use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::{Sources, Tools};
-use crate::decide::{Event, Rules};
+use crate::decide::{Event, ReportDue, Rules};
 use crate::output::Outputs;
-use crate::proc::{SystemUsers, UserNames};
+use crate::proc::{Baseline, SystemUsers, UserNames};
 use crate::render::header::format_threshold;
-use crate::report::{Entry, Occasion, Recovered, Report};
+use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
+use crate::sample::MemSample;
 use crate::say;
 use crate::signals::{Received, Signals};
 use crate::text::duration::format_setting;
 use crate::text::escape::{escape, escape_path};
+pub use kills::KillWatch;
 pub use watch::Watch;
 
 #[derive(Clone, Debug)]
@@ -29,6 +34,15 @@ pub struct Settings {
     pub details: usize,
     pub proc_root: PathBuf,
     pub tools: Tools,
+    /// `None`: kills are counted from /proc/vmstat only.
+    pub kernel_log: Option<PathBuf>,
+}
+
+/// The resident memory of every process when the running episode began or was last reported.
+struct Since {
+    baseline: Baseline,
+    at: Duration,
+    wall: DateTime<FixedOffset>,
 }
 
 /// Runs until SIGTERM or SIGINT. Errors only for what makes running pointless at start.
@@ -38,16 +52,28 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     settings.tools.check()?;
     let mut outputs =
         Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
-    let (mut watch, first) = Watch::start(&settings.proc_root, settings.rules)?;
+    let mut rules = settings.rules;
+    if let Some(urgent) = rules.urgent_percent
+        && urgent <= rules.threshold_percent
+    {
+        say!(
+            "memory-monitor: --urgent {} is not above --threshold {}; running without urgent reports",
+            format_threshold(urgent),
+            format_threshold(rules.threshold_percent)
+        );
+        rules.urgent_percent = None;
+    }
+    let (mut watch, first) = Watch::start(&settings.proc_root, rules, settings.interval)?;
     allow_late_wakeups(settings.interval);
+    keep_in_memory();
     say!(
         "memory-monitor {}: RAM {:.1}% in use; reporting when above {} for {} (sampled every {}, repeated every {}) to {}",
         env!("CARGO_PKG_VERSION"),
         first.used_percent(),
-        format_threshold(settings.rules.threshold_percent),
-        format_setting(settings.rules.sustain),
+        format_threshold(rules.threshold_percent),
+        format_setting(rules.sustain),
         format_setting(settings.interval),
-        format_setting(settings.rules.repeat),
+        format_setting(rules.repeat),
         escape_path(&settings.log_dir),
     );
     let sources = Sources::of_this_system(
@@ -55,41 +81,31 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         settings.proc_root.clone(),
         settings.details,
     );
+    let (mut kills, caught_up) = KillWatch::start(
+        settings.kernel_log.as_deref(),
+        &settings.proc_root,
+        &settings.log_dir,
+        &SystemUsers,
+    );
+    for entry in &caught_up.entries {
+        outputs.write(entry);
+    }
+    kills.entries_written();
+    let mut loop_state = Loop {
+        settings,
+        rules,
+        sources,
+        signals: &signals,
+        since: None,
+    };
 
     let mut next_tick = Instant::now();
     loop {
-        if let Some((event, memory)) = watch.tick() {
-            let time = Local::now().fixed_offset();
-            let entry = match event {
-                Event::Report(due) => {
-                    let Ok(evidence) = sources.gather(Some(&signals)) else {
-                        // Stopped while capturing; nothing was written.
-                        break;
-                    };
-                    let occasion = Occasion::Incident {
-                        due,
-                        threshold_percent: settings.rules.threshold_percent,
-                    };
-                    Entry::Report(Box::new(Report {
-                        time,
-                        occasion,
-                        memory,
-                        evidence,
-                    }))
-                }
-                Event::Recovered { incident, high_for } => Entry::Recovered(Recovered {
-                    time,
-                    incident,
-                    memory,
-                    high_for,
-                }),
-            };
-            outputs.write(&entry);
-            if matches!(entry, Entry::Report(_)) {
-                // Freed before the trim, or the trim has nothing to give back.
-                drop(entry);
-                release_freed_memory();
-            }
+        if loop_state
+            .tick(&mut watch, &mut kills, &mut outputs)
+            .is_err()
+        {
+            break;
         }
         outputs.retry_if_due();
         // A slow capture must not be followed by a burst of catch-up ticks.
@@ -101,6 +117,124 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     outputs.last_try();
     say!("memory-monitor: stopping on signal");
     Ok(())
+}
+
+/// Stopped while capturing; nothing of that report was written.
+struct Stopped;
+
+struct Loop<'a> {
+    settings: &'a Settings,
+    rules: Rules,
+    sources: Sources<'static>,
+    signals: &'a Signals,
+    since: Option<Since>,
+}
+
+impl Loop<'_> {
+    /// One tick: the kills since the last (and a report after the first of a minute), then the
+    /// sample and what it decides.
+    fn tick(
+        &mut self,
+        watch: &mut Watch,
+        kills: &mut KillWatch,
+        outputs: &mut Outputs,
+    ) -> Result<(), Stopped> {
+        let sample = watch.sample();
+        let news = kills.tick(&SystemUsers);
+        for entry in &news.entries {
+            outputs.write(entry);
+        }
+        kills.entries_written();
+        let mut reported = false;
+        if news.report
+            && let Some(memory) = sample
+        {
+            let due = watch.oom_kill();
+            self.report(watch, outputs, due, memory)?;
+            reported = true;
+        }
+        let Some(memory) = sample else {
+            return Ok(());
+        };
+        let was_high = watch.is_high();
+        match watch.decide(&memory) {
+            // One report a tick: one after a kill stands for the one due.
+            Some(Event::Report(due)) if !reported => self.report(watch, outputs, due, memory)?,
+            Some(Event::Report(_)) => {}
+            Some(Event::Recovered { incident, high_for }) => {
+                outputs.write(&Entry::Recovered(Recovered {
+                    time: Local::now().fixed_offset(),
+                    incident,
+                    memory,
+                    high_for,
+                }));
+            }
+            None => {}
+        }
+        if !watch.is_high() {
+            self.since = None;
+        } else if !was_high {
+            self.since = Some(self.baseline(watch));
+        }
+        Ok(())
+    }
+
+    fn baseline(&self, watch: &Watch) -> Since {
+        Since {
+            baseline: Baseline::read(&self.settings.proc_root),
+            at: watch.now(),
+            wall: Local::now().fixed_offset(),
+        }
+    }
+
+    /// The one place a report of the daemon is assembled: capture, context, entry.
+    fn report(
+        &mut self,
+        watch: &Watch,
+        outputs: &mut Outputs,
+        due: ReportDue,
+        memory: MemSample,
+    ) -> Result<(), Stopped> {
+        let time = Local::now().fixed_offset();
+        let evidence = self
+            .sources
+            .gather(Some(self.signals))
+            .map_err(|_| Stopped)?;
+        let now = watch.now();
+        let mut growth = None;
+        if let Some(since) = self.since.take() {
+            let current = self.baseline(watch);
+            growth = Some(Growth {
+                since: since.wall,
+                ago: now.saturating_sub(since.at),
+                grew: since
+                    .baseline
+                    .growers(&current.baseline, &self.settings.proc_root),
+            });
+            // The next report looks back to this one.
+            self.since = Some(current);
+        }
+        let occasion = Occasion::Incident {
+            due,
+            threshold_percent: self.rules.threshold_percent,
+            urgent_percent: self.rules.urgent_percent,
+        };
+        let entry = Entry::Report(Box::new(Report {
+            time,
+            occasion,
+            memory,
+            context: Context {
+                trend: watch.trend_line(),
+                growth,
+            },
+            evidence,
+        }));
+        outputs.write(&entry);
+        // Freed before the trim, or the trim has nothing to give back.
+        drop(entry);
+        release_freed_memory();
+        Ok(())
+    }
 }
 
 fn sleep_until(signals: &Signals, deadline: Instant, outputs: &mut Outputs) -> Option<Received> {
@@ -120,6 +254,17 @@ fn running_user() -> String {
     SystemUsers
         .name_of(uid)
         .map_or_else(|| format!("uid {uid}"), |name| escape(&name))
+}
+
+/// Keeps the daemon's pages in RAM, so that a machine swapping hard does not stall the one
+/// program watching it. Only what is mapped now: the buffers of a capture are allocated later,
+/// unlocked, so no lock limit can make them fail.
+fn keep_in_memory() {
+    if let Err(e) = rustix::mm::mlockall(rustix::mm::MlockAllFlags::CURRENT) {
+        say!(
+            "memory-monitor: cannot lock its memory in RAM ({e}); it may be paged out under pressure (the service's LimitMEMLOCK= allows it)"
+        );
+    }
 }
 
 /// Lets the kernel wake us up to 1% of an interval late (at most 50 ms), so the sleep's timer

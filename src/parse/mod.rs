@@ -2,6 +2,7 @@
 //! bytes in, data out; untrusted text stays raw bytes here, and is escaped only where it is
 //! shown (`render`).
 
+pub mod kills;
 pub mod kmsg;
 pub mod oom;
 pub mod ps;

@@ -114,17 +114,31 @@ fn episodes_repeats_recovery_and_both_logs() {
                 "repeated before --repeat: {since}"
             );
         }
-        // top's last frame, indented, then the table of all 109 processes, then a blank line.
+        // The minutes before: the trend since the daemon started, who grew since the episode
+        // began (fake ps and top: nothing did); then top's last frame, indented, the table of
+        // all 109 processes, and a blank line.
+        assert!(
+            lines[i + 1].starts_with("  RAM over the last "),
+            "{}",
+            lines[i + 1]
+        );
+        assert!(lines[i + 1].ends_with(", high 90.0%)"), "{}", lines[i + 1]);
+        assert!(
+            lines[i + 2].starts_with("  grew most since ")
+                && lines[i + 2].ends_with(" ago): nothing grew"),
+            "{}",
+            lines[i + 2]
+        );
         assert_eq!(
-            lines[i + 1],
+            lines[i + 3],
             "  top - 11:24:56 up 2 min,  2 users,  load average: 0.21, 0.21, 0.09"
         );
         assert_eq!(
-            lines[i + 6].split_whitespace().collect::<Vec<_>>()[..3],
+            lines[i + 8].split_whitespace().collect::<Vec<_>>()[..3],
             ["USER", "PID", "%CPU"]
         );
-        util::check_table(&lines[i + 6..i + 6 + 110].join("\n"));
-        assert_eq!(lines[i + 116], "", "blank line after the table");
+        util::check_table(&lines[i + 8..i + 8 + 110].join("\n"));
+        assert_eq!(lines[i + 118], "", "blank line after the table");
     }
     assert_eq!(count(&incidents, "===== new log"), 2);
     let recovered_lines: Vec<&&str> = lines.iter().filter(|l| RECOVERED.is_match(l)).collect();
@@ -258,6 +272,7 @@ fn options_come_from_the_environment() {
             fake_program(logs.path(), "top", &cat("top_jc-ubuntu2010_1.txt")),
         )
         .env("MEMORY_MONITOR_DETAILS", "0")
+        .env("MEMORY_MONITOR_KERNEL_LOG", "off")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

@@ -110,6 +110,8 @@ fn the_daemon_with_a_ps_and_top_that_print_raw_bytes() {
             "50ms",
             "--details",
             "100",
+            "--kernel-log",
+            "off",
         ])
         .arg("--log-dir")
         .arg(&logs)

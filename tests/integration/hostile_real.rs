@@ -266,7 +266,14 @@ fn real_processes_with_hostile_names_under_the_real_ps_and_top() {
         }
     }
     let out = command
-        .args(["snapshot", "--details", "1000000", "--ps-bin"])
+        .args([
+            "snapshot",
+            "--details",
+            "1000000",
+            "--kernel-log",
+            "off",
+            "--ps-bin",
+        ])
         .arg(&ps)
         .output()
         .unwrap();

@@ -34,7 +34,7 @@ fn the_default_file_matches_the_options() {
         .collect();
     from_help.sort();
     from_file.sort();
-    assert_eq!(from_help.len(), 10, "{help}");
+    assert_eq!(from_help.len(), 12, "{help}");
     assert_eq!(from_file, from_help);
 }
 
@@ -51,7 +51,9 @@ fn the_unit_runs_the_installed_binary_as_its_own_user() {
         "User=memory-monitor",
         "LogsDirectory=memory-monitor",
         "Restart=always",
-        "AmbientCapabilities=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH",
+        "AmbientCapabilities=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SYSLOG",
+        "OOMScoreAdjust=-900",
+        "BindReadOnlyPaths=/dev/kmsg",
     ] {
         assert!(unit.lines().any(|l| l == line), "missing {line}");
     }
@@ -95,7 +97,7 @@ fn the_man_page_lists_every_option() {
         );
         options += 1;
     }
-    assert_eq!(options, 10, "{help}");
+    assert_eq!(options, 12, "{help}");
 }
 
 /// LICENSE, from which package.sh writes the .deb's copyright file, and Cargo.toml agree.
@@ -135,7 +137,7 @@ fn the_readme_states_the_minimum_rust() {
 #[test]
 fn the_documentation_and_the_tests_say_the_defaults_the_program_uses() {
     use memory_monitor::defaults;
-    use util::episodes::{INTERVAL, THRESHOLD, nanos};
+    use util::episodes::{INTERVAL, THRESHOLD, URGENT, nanos};
 
     let help = help_without_env();
     let docs = read("docs/log-format.md");
@@ -166,10 +168,11 @@ fn the_documentation_and_the_tests_say_the_defaults_the_program_uses() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 10, "{help}");
+    assert_eq!(checked, 12, "{help}");
 
     let rules = defaults::rules();
     assert_eq!(THRESHOLD, rules.threshold_percent);
+    assert_eq!(Some(URGENT), rules.urgent_percent);
     assert_eq!(INTERVAL, nanos(defaults::interval()));
     let readme = read("README.md")
         .split_whitespace()

@@ -41,10 +41,11 @@ fn snapshot_of_this_machine() {
         "RAM {ram}% vs meminfo"
     );
 
-    assert!(lines[1].starts_with("  top - "), "{}", lines[1]);
+    assert!(lines[1].starts_with("  RAM over the last "), "{}", lines[1]);
+    assert!(lines[2].starts_with("  top - "), "{}", lines[2]);
     let table_start = lines.iter().position(|l| l.starts_with("USER ")).unwrap();
-    assert!(lines[1..table_start].iter().all(|l| l.starts_with("  ")));
-    assert!(lines[1..table_start].iter().any(|l| l.contains("Cpu(s)")));
+    assert!(lines[2..table_start].iter().all(|l| l.starts_with("  ")));
+    assert!(lines[2..table_start].iter().any(|l| l.contains("Cpu(s)")));
     let table_end = table_start
         + lines[table_start..]
             .iter()

@@ -25,14 +25,19 @@ fn prints_header_summary_table_and_details() {
         "{}",
         lines[0]
     );
+    // The two samples it took, before and after ps and top, at the first and last cell.
+    let trend =
+        regex::Regex::new(r"^  RAM over the last \d+ms: ▇ {28}▇ \(low 75\.0%, high 75\.0%\)$")
+            .unwrap();
+    assert!(trend.is_match(lines[1]), "{}", lines[1]);
     assert_eq!(
-        lines[1],
+        lines[2],
         "  top - 13:57:54 up 3 days,  7:59,  1 user,  load average: 0.14, 0.13, 0.14"
     );
-    assert!(lines[6].starts_with("USER "));
-    util::check_table(&lines[6..14].join("\n"));
-    assert_eq!(lines[14], "", "a blank line after the table");
-    assert_eq!(lines[15], "  #1 PID 2713 unavailable (process ended)");
+    assert!(lines[7].starts_with("USER "));
+    util::check_table(&lines[7..15].join("\n"));
+    assert_eq!(lines[15], "", "a blank line after the table");
+    assert_eq!(lines[16], "  #1 PID 2713 unavailable (process ended)");
     assert_eq!(stdout.matches("\n  #").count(), 2);
     assert!(stdout.ends_with("\n\n"));
 }
@@ -145,7 +150,14 @@ fn ps_and_top_see_only_the_environment_memory_monitor_gives_them() {
     let ps = recording("ps", "psaux_jc-centos77_1.txt");
     let top = recording("top", "top_jc-ubuntu2010_1.txt");
     let out = util::program_without_env()
-        .args(["snapshot", "--details", "0", "--proc-root"])
+        .args([
+            "snapshot",
+            "--details",
+            "0",
+            "--kernel-log",
+            "off",
+            "--proc-root",
+        ])
         .arg(fake.path())
         .arg("--ps-bin")
         .arg(&ps)
@@ -192,7 +204,7 @@ fn a_hostile_environment_does_not_change_the_real_ps_and_top() {
         return;
     }
     let out = util::program_without_env()
-        .args(["snapshot", "--details", "0"])
+        .args(["snapshot", "--details", "0", "--kernel-log", "off"])
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("PS_PERSONALITY", "aix")
         .env("COLUMNS", "30")

@@ -17,6 +17,9 @@ pub fn pid_of(child: &Child) -> Pid {
 
 pub const MIB: u64 = 1024;
 
+/// Stands for an empty kernel log of the test's own, `kmsg` in the daemon's directory.
+const FAKE_KERNEL_LOG: &str = "<the test's kmsg>";
+
 /// How a daemon is started; `Launch::new(...).start()`.
 pub struct Launch<'a> {
     pub fake: &'a FakeProc,
@@ -30,6 +33,8 @@ pub struct Launch<'a> {
     pub wrapper: Vec<OsString>,
     pub env: Vec<(OsString, OsString)>,
     pub log_dir: Option<PathBuf>,
+    /// The procfs to read instead of the fake one: `/proc`, for the machine's own kills.
+    pub proc_root: Option<PathBuf>,
     /// stderr a pipe whose reading end is closed at once, as when the journal's stream is lost.
     pub stderr_closed: bool,
 }
@@ -45,6 +50,8 @@ impl<'a> Launch<'a> {
                 ("--sustain", "300ms"),
                 ("--repeat", "1s"),
                 ("--details", "3"),
+                // Never the machine's own kills: an empty file in the test's directory.
+                ("--kernel-log", FAKE_KERNEL_LOG),
             ]
             .map(|(option, value)| (option.to_string(), value.into()))
             .to_vec(),
@@ -52,6 +59,7 @@ impl<'a> Launch<'a> {
             wrapper: Vec::new(),
             env: Vec::new(),
             log_dir: None,
+            proc_root: None,
             stderr_closed: false,
         }
     }
@@ -83,6 +91,8 @@ impl<'a> Launch<'a> {
         let ps = fake_program(dir.path(), "ps", &self.ps_body);
         let top = fake_program(dir.path(), "top", &self.top_body);
         let stderr = dir.path().join("stderr");
+        let kernel_log = dir.path().join("kmsg");
+        std::fs::write(&kernel_log, "").unwrap();
         let mut command = match self.wrapper.split_first() {
             Some((program, rest)) => {
                 let mut c = Command::new(program);
@@ -98,13 +108,17 @@ impl<'a> Launch<'a> {
         }
         command.arg("run");
         for (option, value) in &self.options {
-            command.arg(option).arg(value);
+            if value == FAKE_KERNEL_LOG {
+                command.arg(option).arg(&kernel_log);
+            } else {
+                command.arg(option).arg(value);
+            }
         }
         command
             .arg("--log-dir")
             .arg(&logs)
             .arg("--proc-root")
-            .arg(self.fake.path())
+            .arg(self.proc_root.as_deref().unwrap_or(self.fake.path()))
             .arg("--ps-bin")
             .arg(&ps)
             .arg("--top-bin")
@@ -122,6 +136,7 @@ impl<'a> Launch<'a> {
         let mut child = command.spawn().unwrap();
         drop(child.stderr.take());
         Daemon {
+            kernel_log,
             own_mounts: self.wrapper.iter().any(|w| w == "unshare"),
             child,
             logs,
@@ -134,6 +149,8 @@ impl<'a> Launch<'a> {
 }
 
 pub struct Daemon {
+    /// The kernel log the daemon reads, unless the test gave another: a test appends records.
+    pub kernel_log: PathBuf,
     /// Runs in a mount namespace of its own: its files are reached through /proc/PID/root.
     pub own_mounts: bool,
     pub child: Child,
@@ -179,7 +196,12 @@ impl Daemon {
     }
 
     pub fn wait_for(&mut self, what: &str, done: impl Fn(&Daemon) -> bool) {
-        let deadline = Instant::now() + super::patience(Duration::from_secs(20));
+        self.wait_for_within(what, Duration::from_secs(20), done);
+    }
+
+    /// [`Daemon::wait_for`], for what takes longer than its 20 seconds.
+    pub fn wait_for_within(&mut self, what: &str, time: Duration, done: impl Fn(&Daemon) -> bool) {
+        let deadline = Instant::now() + super::patience(time);
         while !done(self) {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!(

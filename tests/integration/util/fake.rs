@@ -183,9 +183,14 @@ impl memory_monitor::proc::UserNames for FakeUsers {
 }
 
 /// Runs `memory-monitor snapshot` on `fake` with fake ps and top running the given shell bodies,
-/// in a clean environment, in UTC.
+/// in a clean environment, in UTC, reading no kernel log unless `extra` names one.
 pub fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) -> Output {
     let bin = tempfile::tempdir().unwrap();
+    let kernel_log: &[&str] = if extra.contains(&"--kernel-log") {
+        &[]
+    } else {
+        &["--kernel-log", "off"]
+    };
     program_without_env()
         .arg("snapshot")
         .arg("--proc-root")
@@ -194,6 +199,7 @@ pub fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) 
         .arg(fake_program(bin.path(), "ps", ps_body))
         .arg("--top-bin")
         .arg(fake_program(bin.path(), "top", top_body))
+        .args(kernel_log)
         .args(extra)
         .env("TZ", "UTC")
         .output()

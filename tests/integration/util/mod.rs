@@ -3,10 +3,12 @@
 //! and how a test that needs something the machine lacks skips ([`skip`]).
 #![allow(dead_code)]
 
+pub mod cgroup;
 pub mod daemon;
 pub mod episodes;
 mod fake;
 pub mod hostile;
+pub mod kernel;
 pub mod log;
 mod report;
 mod table;

@@ -1,0 +1,159 @@
+//! Real OOM kills by the real kernel: a memory cgroup with a small limit, and processes that
+//! allocate past it. Needs root and a memory cgroup controller (v1 `memory.limit_in_bytes` or
+//! v2 `memory.max`); the tests that use it skip without, except in CI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Real kills are counted machine-wide (`/proc/vmstat`, `/dev/kmsg`): one test at a time makes
+/// them, so that each can account for every kill it sees.
+static REAL_KILLS: Mutex<()> = Mutex::new(());
+
+/// What a hog takes: far past any limit here.
+const HOG_BYTES: u64 = 200_000_000;
+
+pub struct MemCgroup {
+    pub dir: PathBuf,
+    /// The path the kernel prints for it (`oom_memcg=`), from its hierarchy's root.
+    pub path: String,
+    _one_at_a_time: MutexGuard<'static, ()>,
+}
+
+/// A memory cgroup of `limit_mib`, or a skip line saying what is missing.
+pub fn memory_cgroup(limit_mib: u64) -> Option<MemCgroup> {
+    if !rustix::process::geteuid().is_root() {
+        super::skip(
+            "root (to make a memory cgroup and real OOM kills)",
+            "run the tests as root, as CI does",
+        );
+        return None;
+    }
+    let guard = REAL_KILLS.lock().unwrap_or_else(|e| e.into_inner());
+    let (root, limit_file) = if Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
+        ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
+    } else if std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+        .is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"))
+    {
+        ("/sys/fs/cgroup", "memory.max")
+    } else {
+        super::skip(
+            "a memory cgroup controller (/sys/fs/cgroup/memory or cgroup v2's memory)",
+            "boot with the memory controller enabled (cgroup_enable=memory)",
+        );
+        return None;
+    };
+    let name = format!("memory-monitor-test-{}-{}", std::process::id(), unique());
+    let dir = Path::new(root).join(&name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(limit_file), format!("{}", limit_mib * 1024 * 1024)).unwrap();
+    // No swap for it, where the machine has some: the hog must be killed, not swapped out.
+    let _ = std::fs::write(dir.join("memory.swappiness"), "0");
+    let _ = std::fs::write(dir.join("memory.swap.max"), "0");
+    Some(MemCgroup {
+        dir,
+        path: format!("/{name}"),
+        _one_at_a_time: guard,
+    })
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl MemCgroup {
+    /// A shell script run inside the cgroup: it moves itself in, then runs `script`.
+    pub fn run(&self, script: &str) -> Child {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > '{}/cgroup.procs' && {script}",
+                self.dir.display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `count` processes that each take more than the limit: `tail` keeps the last bytes it
+    /// read in memory. Each is killed by the kernel; the script ends when all have ended.
+    pub fn hogs(&self, count: u32) -> Child {
+        self.run(&format!(
+            "i=0; while [ $i -lt {count} ]; do head -c {HOG_BYTES} /dev/zero | tail -c {HOG_BYTES} >/dev/null & i=$((i+1)); done; wait"
+        ))
+    }
+
+    /// The wrapper that starts a daemon in this cgroup (for `Launch::wrapper`), with
+    /// `oom_score_adj` set to `adjust` (the service's OOMScoreAdjust=) when given.
+    pub fn wrapper(&self, adjust: Option<i32>) -> Vec<std::ffi::OsString> {
+        let choom = adjust.map_or(String::new(), |n| format!("choom -n {n} -- "));
+        [
+            "sh",
+            "-c",
+            &format!(
+                "echo $$ > '{}/cgroup.procs' && exec {choom}\"$@\"",
+                self.dir.display()
+            ),
+            "sh",
+        ]
+        .map(Into::into)
+        .to_vec()
+    }
+}
+
+/// Waits for `child` to end; it must, within a minute.
+pub fn wait_ended(child: &mut Child) {
+    let deadline = Instant::now() + super::patience(Duration::from_secs(60));
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the hogs did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The kernel's count of OOM kills since boot.
+pub fn oom_kills() -> u64 {
+    let vmstat = std::fs::read_to_string("/proc/vmstat").unwrap();
+    vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .expect("a kernel with oom_kill in /proc/vmstat (4.13 and later)")
+        .parse()
+        .unwrap()
+}
+
+/// Ends what is left in the cgroup and removes it.
+impl Drop for MemCgroup {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|p| p.parse::<i32>().ok()) {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                }
+            }
+            if std::fs::remove_dir(&self.dir).is_ok() || Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Whether this process may lower an `oom_score_adj` (CAP_SYS_RESOURCE), as systemd does for
+/// OOMScoreAdjust=. Some containers and VMs withhold it even from root.
+pub fn may_lower_oom_score_adj() -> bool {
+    const CAP_SYS_RESOURCE: u32 = 24;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+            u64::from_str_radix(hex.trim(), 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_SYS_RESOURCE) != 0)
+}
