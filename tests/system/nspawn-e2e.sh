@@ -69,6 +69,10 @@ elif cargo_path=$(command -v cargo); then
     TOOLCHAIN=$(dirname "$(dirname "$(realpath "$cargo_path")")")
 fi
 NSPAWN_BINDS=()
+# The host's kernel log: nspawn gives a container none, and the service reads the OOM kills there.
+# nspawn also keeps CAP_SYSLOG from a container unless told, and without CAP_IPC_LOCK its seccomp
+# filter refuses mlockall() to every process in it, whatever the rlimit: a real host does neither.
+KMSG_BIND=(--bind-ro=/dev/kmsg)
 [ -n "$TOOLCHAIN" ] && NSPAWN_BINDS+=("--bind-ro=$TOOLCHAIN:/opt/mm-toolchain")
 T0=$(date +%s.%N)
 
@@ -162,7 +166,7 @@ boot() {
     t=$(now)
     BOOTS=$((BOOTS + 1))
     SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet -D "$WORK/root" -M "$MACHINE" -b \
-        --register=no --keep-unit --private-network --console=read-only "${NSPAWN_BINDS[@]}" \
+        --register=no --keep-unit --private-network --console=read-only "${NSPAWN_BINDS[@]}" "${KMSG_BIND[@]}" --capability=CAP_SYSLOG,CAP_IPC_LOCK \
         >"$WORK/console-$BOOTS.log" 2>&1 </dev/null &
     NSPAWN_PID=$!
     CT_PID=
@@ -244,9 +248,10 @@ service_healthy() {  # active, enabled, no automatic restarts, right user and ca
     check "$label: NRestarts=0" [ "$(svc NRestarts)" = 0 ]
     pid=$(svc MainPID)
     check "$label: runs as user memory-monitor" [ "$(in_ct ps -o user:32= -p "$pid" | tr -d ' ')" = memory-monitor ]
-    # CAP_SYS_PTRACE (bit 19) | CAP_DAC_READ_SEARCH (bit 2) = 0x80004, ambient so children get them
-    check "$label: ambient+effective caps = SYS_PTRACE,DAC_READ_SEARCH" \
-        [ "$(ct_sh "grep -E '^Cap(Eff|Amb|Bnd):' /proc/$pid/status | cut -f2 | sort -u")" = 0000000000080004 ]
+    # CAP_SYSLOG (bit 34) | CAP_SYS_PTRACE (bit 19) | CAP_DAC_READ_SEARCH (bit 2) = 0x400080004,
+    # ambient so children get them
+    check "$label: ambient+effective caps = SYSLOG,SYS_PTRACE,DAC_READ_SEARCH" \
+        [ "$(ct_sh "grep -E '^Cap(Eff|Amb|Bnd):' /proc/$pid/status | cut -f2 | sort -u")" = 0000000400080004 ]
 }
 
 installed_files_ok() {  # installed_files_ok LABEL UNIT_FILE : user, settings, logs, logrotate, unit
@@ -316,6 +321,59 @@ report_shows() {  # report_shows LABEL SLEEP_ARG ROOT_CWD [EXE] : an incident wi
         pass "$label: details.log has no 'permission denied'"
     fi
 }
+
+oom_kills() { awk '$1 == "oom_kill" { print $2 }' /proc/vmstat; }
+# A process of the container allocates past a 64 MiB memory limit and the kernel kills it; sets
+# KILLS to how far the kernel's count went up. First as a user would, with systemd-run --scope
+# -p MemoryMax=. Where that sets no limit (the container's systemd cannot make memory cgroups:
+# on a host with a v1 memory controller whose PID 1 is not systemd, nspawn delegates none), the
+# host puts the process in a memory cgroup of 64 MiB instead.
+oom_kill_in_ct() {
+    local before after nse pid i cg limit
+    before=$(oom_kills)
+    ct_sh 'systemd-run --quiet --scope -p MemoryMax=64M sh -c "head -c 200000000 /dev/zero | tail -c 200000000 >/dev/null"' \
+        >/dev/null 2>&1 || true
+    after=$(oom_kills)
+    if [ "$after" = "$before" ]; then
+        note "systemd-run --scope -p MemoryMax=64M set no limit in the container: the host limits the process instead"
+        if [ -d /sys/fs/cgroup/memory ]; then
+            cg=/sys/fs/cgroup/memory/mm-e2e-$$ limit=memory.limit_in_bytes
+        else
+            cg=/sys/fs/cgroup/mm-e2e-$$ limit=memory.max
+        fi
+        mkdir -p "$cg" && echo 67108864 >"$cg/$limit"
+        # It waits until it is in the cgroup, so that what it starts is in there too.
+        in_ct sh -c 'hog=mm-e2e-hog; until grep -q mm-e2e- /proc/self/cgroup; do sleep 0.05; done
+                     head -c 200000000 /dev/zero | tail -c 200000000 >/dev/null' >/dev/null 2>&1 &
+        nse=$! pid=
+        for i in $(seq 100); do
+            for p in $(pgrep -f 'hog=mm-e2e-hog' || true); do
+                [ "$(cat /proc/"$p"/comm 2>/dev/null)" = sh ] && pid=$p
+            done
+            [ -n "$pid" ] && break
+            sleep 0.05
+        done
+        [ -n "$pid" ] && echo "$pid" >"$cg/cgroup.procs"
+        wait "$nse" || true
+        rmdir "$cg"
+        after=$(oom_kills)
+    fi
+    KILLS=$((after - before))
+}
+# The kills that incidents.log's entries count, leaving out those from before the start.
+kills_logged() {
+    logs_cat incidents | grep ' | oom-kill | ' | grep -v ' | before memory-monitor started$' | awk -F' [|] ' '
+        $3 ~ /^PID / { n += 1; next }
+        { split($3, w, " "); n += w[1] }
+        END { print n + 0 }'
+}
+
+journal_says() { in_ct journalctl -u memory-monitor -b --no-pager | grep -qF "$1"; }
+tail_kill_logged() {  # the hog's entry: not one from before the start, which are of earlier kills
+    logs_cat incidents | grep -Eq ' \| oom-kill \| PID [0-9]+ \(tail\) of root \| anon-rss .* \| limit of (cgroup /.*mm-e2e-[0-9]+|a cgroup)$'
+}
+report_after_kill() { logs_cat incidents | grep -q ' | after an OOM kill$'; }
+logged_since() { [ $(($(kills_logged) - $1)) -ge "$2" ]; }  # logged_since BEFORE KILLS
 
 start_probes() {  # a process of another user, and a root process with a telling cwd
     ct_sh "id mmother >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin mmother
@@ -470,6 +528,40 @@ gap=$(grep -E ' \| incident [0-9]+ \| RAM ' "$WORK/all-incidents.txt" | cut -c1-
 check "reports every ~1-3 s throughout rotation (largest gap ${gap}s <= 10s)" [ "$gap" -le 10 ]
 timing "rotation" "$t"
 
+# ================================================================ 5b. OOM kills, from the host's /dev/kmsg
+t=$(now)
+check "the service reads the OOM kills from /dev/kmsg" journal_says "OOM kills are read from /dev/kmsg" \
+    || in_ct journalctl -u memory-monitor -b --no-pager -n 5 | sed 's/^/       | /'
+pid=$(svc MainPID)
+check "OOMScoreAdjust=-900 in the unit" [ "$(svc OOMScoreAdjust)" = -900 ]
+adj=$(in_ct cat /proc/"$pid"/oom_score_adj)
+if grep -q '^CapEff:.*' /proc/self/status && [ $(( 0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24 & 1 )) = 1 ]; then
+    check "the daemon's oom_score_adj is -900" [ "$adj" = -900 ]
+else
+    # systemd ignores EPERM here, "assuming containerized execution"
+    note "oom_score_adj $adj: this host withholds CAP_SYS_RESOURCE, so no container can lower it"
+fi
+locked=$(in_ct awk '/^VmLck:/ { print $2 }' /proc/"$pid"/status)
+check "its pages are locked in RAM (VmLck ${locked:-?} kB)" [ "${locked:-0}" -gt 0 ] \
+    || in_ct journalctl -u memory-monitor -b --no-pager | grep -i 'lock' | tail -n 3 | sed 's/^/       | /'
+logged_before=$(kills_logged)
+oom_kill_in_ct
+check "the kernel killed the hog ($KILLS kill)" [ "$KILLS" -ge 1 ]
+if wait_for 10 tail_kill_logged; then
+    pass "incidents.log: the kill's entry, with the cgroup: $(logs_cat incidents | grep ' | oom-kill | PID [0-9]* (tail)' | tail -n1 | cut -d'|' -f3-)"
+else
+    fail "incidents.log: no entry for the killed tail"; logs_cat incidents | grep oom-kill | tail -n 5 | sed 's/^/       | /'
+    in_ct journalctl -u memory-monitor -b --no-pager | tail -n 8 | sed 's/^/       journal| /'
+    in_ct cat /var/log/memory-monitor/state | sed 's/^/       state| /'
+fi
+check "... and a report of the machine after it" wait_for 15 report_after_kill
+check "the entries add up to the kernel's count ($KILLS)" [ "$(( $(kills_logged) - logged_before ))" = "$KILLS" ]
+# The boot the service sees is the kernel's (the one /dev/kmsg's records belong to): its
+# ProtectKernelTunables= remounts /proc/sys without nspawn's container boot_id over it.
+check "state: the boot and the last kill recorded" ct_sh \
+    'grep -Eqx "boot_id=[0-9a-f-]{36}" /var/log/memory-monitor/state && grep -q "^last_kill_seq=[0-9]" /var/log/memory-monitor/state'
+timing "OOM kill" "$t"
+
 # ================================================================ 6. signals, reinstall: same binary, then a newer one
 t=$(now)
 in_ct systemctl kill --kill-whom=main -s HUP memory-monitor.service
@@ -493,11 +585,22 @@ check "... kept the admin's edit" ct_sh 'grep -qx MEMORY_MONITOR_THRESHOLD=1 /et
 service_healthy "reinstall"
 timing "reinstalls" "$t"
 
-# ================================================================ 7. reboot (poweroff + a new boot)
+# ================================================================ 7. reboot (poweroff + a new boot), without /dev/kmsg
 rc=0; poweroff || rc=$?
 check "poweroff: systemd-nspawn exited 0" [ "$rc" = 0 ]
+KMSG_BIND=()   # from here on, the container has no kernel log: the kills are only counted
 boot
 service_healthy "after reboot"
+check "without /dev/kmsg the service counts the kills from /proc/vmstat, and says so" \
+    journal_says "OOM kills are counted from /proc/vmstat without their names: "
+logged_before=$(kills_logged)
+oom_kill_in_ct
+if wait_for 10 logged_since "$logged_before" "$KILLS"; then
+    pass "counted: the entries add up to the kernel's $KILLS more kills: $(logs_cat incidents | grep 'names unknown' | tail -n1 | cut -d'|' -f3-)"
+else
+    fail "counted: $(( $(kills_logged) - logged_before )) kills logged, the kernel counted $KILLS"
+    logs_cat incidents | grep oom-kill | tail -n 5 | sed 's/^/       | /'
+fi
 start_probes 7777773 /root/mm-e2e-probe2
 report_shows "after reboot" 7777773 /root/mm-e2e-probe2
 check "old reports survived the reboot" ct_sh 'grep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.1 || zgrep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.*'
