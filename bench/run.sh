@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmarks memory-monitor against earlyoom and against the raw ps and top it runs, and writes
 # BENCHMARKS.md: the machine, the date, the commands, the tables (medians of 5 runs or more),
-# then bench/analysis.md. Takes about 12 minutes; needs no root.
+# then bench/analysis.md. Takes about 25 minutes. Timing real OOM kills needs root and a memory
+# cgroup; without them that table says why it is missing.
 #
 #   bench/run.sh                  the full run, written to BENCHMARKS.md
 #   bench/run.sh --quick          a smoke run of a minute, written to target/bench-quick.md

@@ -17,6 +17,8 @@ pub struct Idle {
 pub struct IdlePair {
     pub earlyoom: Idle,
     pub monitor: Idle,
+    /// What the daemon said about the OOM kills' source: whether each tick read /dev/kmsg.
+    pub kill_source: String,
 }
 
 /// Starts earlyoom, then memory-monitor half a second later so their wake-ups never coincide,
@@ -33,11 +35,21 @@ pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> Idl
             .expect("earlyoom (apt-get install earlyoom)"),
     );
     std::thread::sleep(Duration::from_millis(500));
+    let stderr = logs.path().join("stderr");
     let monitor = start_daemon(
         monitor_bin,
-        &["--interval", "1s", "--threshold", "99.9"],
+        &[
+            "--interval",
+            "1s",
+            "--threshold",
+            "99.9",
+            "--urgent",
+            "off",
+            "--kernel-log",
+            "/dev/kmsg",
+        ],
         logs.path(),
-        Stdio::null(),
+        std::fs::File::create(&stderr).expect("stderr file").into(),
     );
     std::thread::sleep(Duration::from_secs(3));
     let before = [schedstat(earlyoom.pid()), schedstat(monitor.pid())];
@@ -55,7 +67,50 @@ pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> Idl
     IdlePair {
         earlyoom: idle(&earlyoom, before[0], after[0]),
         monitor: idle(&monitor, before[1], after[1]),
+        kill_source: kill_source(&stderr),
     }
+}
+
+/// The daemon's start-up line about the OOM kills, without its prefix.
+fn kill_source(stderr: &Path) -> String {
+    std::fs::read_to_string(stderr)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("memory-monitor: OOM kills are "))
+        .map_or_else(|| "?".into(), str::to_string)
+}
+
+/// CPU seconds per hour of both programs at their defaults, side by side over `window`:
+/// earlyoom polls adaptively (every second or more often as memory fills) with its hourly
+/// report, memory-monitor samples every 3 s. Returns (earlyoom, memory-monitor, kill source).
+pub fn per_hour(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> (f64, f64, String) {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let earlyoom = Running(
+        Command::new(earlyoom_bin)
+            .args(["-r", "3600"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("earlyoom (apt-get install earlyoom)"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let stderr = logs.path().join("stderr");
+    let monitor = start_daemon(
+        monitor_bin,
+        &["--kernel-log", "/dev/kmsg"],
+        logs.path(),
+        std::fs::File::create(&stderr).expect("stderr file").into(),
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let before = [schedstat(earlyoom.pid()).0, schedstat(monitor.pid()).0];
+    std::thread::sleep(window);
+    let after = [schedstat(earlyoom.pid()).0, schedstat(monitor.pid()).0];
+    let per_hour = |ns: u64| ns as f64 / 1e9 * 3600.0 / window.as_secs_f64();
+    (
+        per_hour(after[0] - before[0]),
+        per_hour(after[1] - before[1]),
+        kill_source(&stderr),
+    )
 }
 
 pub fn earlyoom_version(earlyoom_bin: &Path) -> String {

@@ -7,6 +7,7 @@
 
 mod capture;
 mod idle;
+mod latency;
 mod measure;
 
 use std::fmt::Write as _;
@@ -22,6 +23,10 @@ struct Options {
     /// Captures are short and ps's cost varies run to run by ±15 % here: more runs than idle.
     capture_runs: usize,
     idle_window: Duration,
+    /// The side-by-side window at the defaults, for CPU per hour.
+    hour_window: Duration,
+    /// Real OOM kills timed from the kernel to the entry on disk.
+    kills: usize,
     sizes: Vec<usize>,
 }
 
@@ -32,6 +37,8 @@ fn options() -> Options {
         runs: 7,
         capture_runs: 15,
         idle_window: Duration::from_secs(60),
+        hour_window: Duration::from_secs(600),
+        kills: 20,
         sizes: vec![100, 1000, 2000, 5000, 10_000],
     };
     let mut args = std::env::args().skip(1);
@@ -48,6 +55,11 @@ fn options() -> Options {
                 options.idle_window =
                     Duration::from_secs(value().parse().expect("--idle-seconds S"))
             }
+            "--hour-seconds" => {
+                options.hour_window =
+                    Duration::from_secs(value().parse().expect("--hour-seconds S"))
+            }
+            "--kills" => options.kills = value().parse().expect("--kills N"),
             "--sizes" => {
                 options.sizes = value()
                     .split(',')
@@ -59,6 +71,8 @@ fn options() -> Options {
                 options.runs = 1;
                 options.capture_runs = 1;
                 options.idle_window = Duration::from_secs(3);
+                options.hour_window = Duration::from_secs(5);
+                options.kills = 2;
                 options.sizes = vec![100, 1000, 5000];
             }
             "--bench" => {}
@@ -117,9 +131,12 @@ fn main() {
     let m_rss = idle_median(&|p| p.monitor.vm_rss_kib as f64);
     let e_anon = idle_median(&|p| p.earlyoom.rss_anon_kib as f64);
     let m_anon = idle_median(&|p| p.monitor.rss_anon_kib as f64);
+    let kill_source = &pairs[0].kill_source;
     let _ = writeln!(
         out,
         "### Idle, side by side ({} s windows, median of {runs})\n\n\
+         memory-monitor's OOM kills: {kill_source}; each wake-up includes that read and the trend \
+         ring's sample.\n\n\
          | | CPU per wake-up | wake-ups | VmRSS | RssAnon |\n|---|---:|---:|---:|---:|\n\
          | {} (`earlyoom -r 3600`) | {e_cpu:.1} µs | {e_wake:.0} | {e_rss:.0} KiB | {e_anon:.0} KiB |\n\
          | memory-monitor (`run --interval 1s`) | {m_cpu:.1} µs | {m_wake:.0} | {m_rss:.0} KiB | {m_anon:.0} KiB |\n\
@@ -139,6 +156,34 @@ fn main() {
     targets.check("idle: VmRSS ÷ earlyoom's", m_rss / e_rss, 2.0, "×");
     targets.check("idle: RssAnon ÷ earlyoom's", m_anon / e_anon, 2.0, "×");
 
+    // 1b. CPU per hour at the defaults.
+    eprintln!(
+        "idle at the defaults: {:?} beside earlyoom",
+        options.hour_window
+    );
+    let (e_hour, m_hour, hour_source) =
+        idle::per_hour(&options.monitor, &options.earlyoom, options.hour_window);
+    let _ = writeln!(
+        out,
+        "### Idle at the defaults, side by side ({} s, CPU per hour)\n\n\
+         memory-monitor's OOM kills: {hour_source}.\n\n\
+         | | CPU per hour |\n|---|---:|\n\
+         | {} (`earlyoom -r 3600`: adaptive polling, 1 s at most while memory is plentiful) | {:.2} s |\n\
+         | memory-monitor (`run`: a sample every 3 s) | {:.2} s |\n\
+         | memory-monitor ÷ earlyoom | {:.2}× |\n",
+        options.hour_window.as_secs(),
+        idle::earlyoom_version(&options.earlyoom),
+        e_hour,
+        m_hour,
+        m_hour / e_hour,
+    );
+    targets.check(
+        "idle at the defaults: CPU per hour ÷ earlyoom's",
+        m_hour / e_hour,
+        0.4,
+        "×",
+    );
+
     // 2 and 6. Capture cost as the process count grows.
     let mut peak_section = String::new();
     let _ = writeln!(
@@ -150,6 +195,7 @@ fn main() {
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut ps_kib_at_5000 = None;
+    let mut baselines = String::new();
     for &size in &options.sizes {
         let extra = size.saturating_sub(process_count());
         eprintln!("capture at {size} processes ({extra} idle sleeps added)");
@@ -160,6 +206,13 @@ fn main() {
             options.capture_runs
         };
         let cost = capture::measure(&options.monitor, capture_runs);
+        if [1000, 5000].contains(&size) {
+            let (cpu, wall, processes) = capture::baseline_cost(capture_runs);
+            let _ = writeln!(
+                baselines,
+                "| {processes} | {capture_runs} | {cpu:.2} ms | {wall:.2} ms |"
+            );
+        }
         let _ = writeln!(
             out,
             "| {} | {capture_runs} | {:.0} KiB | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1}% | {:.2} | {:.1}% | {:.0} / {:.0} / {:.0} ms |",
@@ -223,6 +276,51 @@ fn main() {
         eprintln!("(no 5,000-process size asked for: peak memory not measured)");
     }
     out.push_str(&peak_section);
+    if !baselines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### The growth line's baseline: every process's resident memory (medians)\n\n\
+             Read at an episode's first high sample and after each report: `stat` of every \
+             process, in-process.\n\n\
+             | processes | runs | CPU | wall |\n|---:|---:|---:|---:|\n{baselines}"
+        );
+    }
+
+    // 7. From the kernel's kill to the entry on disk.
+    match latency::unavailable() {
+        Some(why) => {
+            eprintln!("OOM-kill latency not measured: {why}");
+            let _ = writeln!(
+                out,
+                "\n### From an OOM kill to its entry\n\nNot measured: {why}.\n"
+            );
+        }
+        None => {
+            eprintln!("OOM-kill latency: {} real kills", options.kills);
+            let latencies = latency::measure(&options.monitor, options.kills);
+            let n = latencies.len();
+            let median_ms = if n > 0 {
+                median(latencies.clone())
+            } else {
+                f64::INFINITY
+            };
+            let fastest = latencies.iter().copied().fold(f64::INFINITY, f64::min);
+            let slowest = latencies.iter().copied().fold(0.0, f64::max);
+            let _ = writeln!(
+                out,
+                "\n### From an OOM kill to its entry (the daemon at its defaults: 3 s interval)\n\n\
+                 | kills | median | fastest | slowest | limit (interval + 100 ms) |\n|---:|---:|---:|---:|---:|\n\
+                 | {n} of {} | {median_ms:.0} ms | {fastest:.0} ms | {slowest:.0} ms | 3100 ms |\n",
+                options.kills
+            );
+            targets.check(
+                "OOM kill to entry on disk, median (ms)",
+                median_ms,
+                3100.0,
+                "",
+            );
+        }
+    }
 
     // 4. Size, 5. start-up.
     let starts: Vec<f64> = (0..21.max(runs))
