@@ -8,8 +8,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Real kills are counted machine-wide (`/proc/vmstat`, `/dev/kmsg`): one test at a time makes
-/// them, so that each can account for every kill it sees.
-static REAL_KILLS: Mutex<()> = Mutex::new(());
+/// them, so that each can account for every kill it sees. Holds when the last one ended.
+static REAL_KILLS: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// The kernel prints a kill's `oom-kill:` summary line, which names the cgroup, at most 10 times
+/// in 5 s: a test waits this long after the one before, so its kills have their summaries.
+const QUIET: Duration = Duration::from_secs(6);
 
 /// What a hog takes: far past any limit here.
 const HOG_BYTES: u64 = 200_000_000;
@@ -18,7 +22,7 @@ pub struct MemCgroup {
     pub dir: PathBuf,
     /// The path the kernel prints for it (`oom_memcg=`), from its hierarchy's root.
     pub path: String,
-    _one_at_a_time: MutexGuard<'static, ()>,
+    one_at_a_time: MutexGuard<'static, Option<Instant>>,
 }
 
 /// A memory cgroup of `limit_mib`, or a skip line saying what is missing.
@@ -31,6 +35,9 @@ pub fn memory_cgroup(limit_mib: u64) -> Option<MemCgroup> {
         return None;
     }
     let guard = REAL_KILLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(ended) = *guard {
+        std::thread::sleep(QUIET.saturating_sub(ended.elapsed()));
+    }
     let (root, limit_file) = if Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
         ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
     } else if std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
@@ -54,7 +61,7 @@ pub fn memory_cgroup(limit_mib: u64) -> Option<MemCgroup> {
     Some(MemCgroup {
         dir,
         path: format!("/{name}"),
-        _one_at_a_time: guard,
+        one_at_a_time: guard,
     })
 }
 
@@ -138,6 +145,7 @@ impl Drop for MemCgroup {
                 }
             }
             if std::fs::remove_dir(&self.dir).is_ok() || Instant::now() > deadline {
+                *self.one_at_a_time = Some(Instant::now());
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
