@@ -250,3 +250,50 @@ fn huge_times_and_repeats_saturate_instead_of_overflowing() {
     assert!(matches!(m.observe(far, 99.0), Some(Event::Report(_))));
     assert_eq!(m.observe(Duration::MAX, 99.0), None);
 }
+
+/// The report after an OOM kill, in each state an episode can be in.
+#[test]
+fn a_kill_report_joins_the_episode_or_opens_its_own() {
+    use memory_monitor::decide::{Reason, ReportDue};
+    let mut machine = Episodes::new(rules());
+    // Calm: an episode of its own, numbered, which never recovers, as memory never was high.
+    assert_eq!(machine.observe(s(0), 50.0), None);
+    let calm = machine.oom_kill(s(1));
+    assert_eq!(
+        calm,
+        ReportDue {
+            incident: 1,
+            high_for: s(0),
+            since_first_report: None,
+            reason: Reason::OomKill,
+        }
+    );
+    assert_eq!(machine.observe(s(3), 50.0), None, "no recovered line");
+    // High, not yet reported: the kill's report is the episode's first, and the sustain that
+    // follows reports nothing more; the repeats keep the grid from it.
+    assert_eq!(machine.observe(s(6), 90.0), None);
+    let first = machine.oom_kill(s(9));
+    assert_eq!((first.incident, first.high_for), (2, s(3)));
+    assert!(first.starts_episode());
+    for t in (12..=600).step_by(3) {
+        assert_eq!(machine.observe(s(t), 90.0), None, "at {t} s");
+    }
+    assert_eq!(
+        machine.observe(s(609), 90.0),
+        Some(repeat(2, 603, 600)),
+        "ten minutes after the kill's report"
+    );
+    // High and reported: the episode's number, and the time since its first report.
+    let joined = machine.oom_kill(s(700));
+    assert_eq!(
+        (joined.incident, joined.since_first_report, joined.reason),
+        (2, Some(s(691)), Reason::OomKill)
+    );
+    assert_eq!(
+        machine.observe(s(703), 50.0),
+        Some(Event::Recovered {
+            incident: 2,
+            high_for: s(697),
+        })
+    );
+}
