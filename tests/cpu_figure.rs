@@ -52,19 +52,36 @@ fn one_busy_core_reads_near_the_truth() {
         timeout: Duration::from_secs(30),
         output_limit: memory_monitor::capture::OUTPUT_LIMIT,
     };
+    // Only a window in which nothing but the spinner ran can tell whether top is right: work
+    // outside top's two frames (a process of the test before, still ending; qemu-user
+    // translating code) shows in /proc/stat alone.
+    let one_core = 100.0 / cpus as f64;
     let mut readings = Vec::new();
-    for _ in 0..3 {
+    let mut disturbed = Vec::new();
+    for _ in 0..10 {
         let (busy0, total0) = cpu_jiffies();
         let outputs = run_ps_and_top(&tools, None).unwrap();
         let (busy1, total1) = cpu_jiffies();
         let truth = (busy1 - busy0) as f64 * 100.0 / (total1 - total0).max(1) as f64;
         let summary = memory_monitor::parse::top::parse(&outputs.top.unwrap().bytes).unwrap();
-        readings.push((summary.cpu_busy.unwrap(), truth));
+        let reading = (summary.cpu_busy.unwrap(), truth);
+        if truth > one_core + 15.0 {
+            disturbed.push(reading);
+        } else {
+            readings.push(reading);
+        }
+        if readings.len() == 3 {
+            break;
+        }
     }
     stop.store(true, Ordering::Relaxed);
     spinner.join().unwrap();
 
-    let one_core = 100.0 / cpus as f64;
+    assert_eq!(
+        readings.len(),
+        3,
+        "the machine was never quiet; other work in each window: {disturbed:?}"
+    );
     for &(figure, truth) in &readings {
         assert!(
             truth >= one_core * 0.8,
@@ -80,5 +97,7 @@ fn one_busy_core_reads_near_the_truth() {
             assert!(figure > 5.0 && (cpus == 1 || figure < 95.0), "{readings:?}");
         }
     }
-    eprintln!("{cpus} CPUs, one busy: (top, /proc/stat) = {readings:.1?}");
+    eprintln!(
+        "{cpus} CPUs, one busy: (top, /proc/stat) = {readings:.1?}; left out: {disturbed:.1?}"
+    );
 }
