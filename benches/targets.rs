@@ -89,6 +89,7 @@ fn idle_ticks(verdict: &mut Verdict) {
     // The kernel's log as the daemon reads it (or, without CAP_SYSLOG, /proc/vmstat).
     let state_dir = tempfile::tempdir().unwrap();
     let (mut kills, _) = KillWatch::start(
+        memory_monitor::capture::kernel_now(),
         Some(Path::new("/dev/kmsg")),
         Path::new("/proc"),
         state_dir.path(),

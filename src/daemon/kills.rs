@@ -53,14 +53,16 @@ pub struct KillWatch {
 
 impl KillWatch {
     /// Opens the kernel's log (or falls back to the count) and writes down the kills it holds
-    /// that no earlier run recorded. Says on stderr, once, where the kills come from.
+    /// that no earlier run recorded. Says on stderr, once, where the kills come from. `started`
+    /// is the kernel's clock when the daemon said it started: a kill after that is no longer
+    /// "before memory-monitor started".
     pub fn start(
+        started: Duration,
         kernel_log: Option<&Path>,
         proc_root: &Path,
         log_dir: &Path,
         users: &dyn UserNames,
     ) -> (KillWatch, KillNews) {
-        let started = kernel_now();
         let state_file = StateFile::in_dir(log_dir);
         let state = state_file.load().unwrap_or_else(|e| {
             say!(

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local};
 
-use crate::capture::{Sources, Tools};
+use crate::capture::{Sources, Tools, kernel_now};
 use crate::decide::{Event, ReportDue, Rules};
 use crate::output::Outputs;
 use crate::proc::{Baseline, SystemUsers, UserNames};
@@ -64,6 +64,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         rules.urgent_percent = None;
     }
     let (mut watch, first) = Watch::start(&settings.proc_root, rules, settings.interval)?;
+    let started = kernel_now();
     allow_late_wakeups(settings.interval);
     keep_in_memory();
     say!(
@@ -82,6 +83,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         settings.details,
     );
     let (mut kills, caught_up) = KillWatch::start(
+        started,
         settings.kernel_log.as_deref(),
         &settings.proc_root,
         &settings.log_dir,
@@ -196,6 +198,8 @@ impl Loop<'_> {
         memory: MemSample,
     ) -> Result<(), Stopped> {
         let time = Local::now().fixed_offset();
+        // The trend ends where the header's time and figure are, not after the capture.
+        let trend = watch.trend_line();
         let evidence = self
             .sources
             .gather(Some(self.signals))
@@ -223,10 +227,7 @@ impl Loop<'_> {
             time,
             occasion,
             memory,
-            context: Context {
-                trend: watch.trend_line(),
-                growth,
-            },
+            context: Context { trend, growth },
             evidence,
         }));
         outputs.write(&entry);
