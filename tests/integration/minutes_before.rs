@@ -15,9 +15,11 @@ use util::log::{check_log, header};
 fn an_urgent_report_at_97_percent_does_not_wait_for_a_60_s_sustain() {
     let fake = FakeProc::new();
     set_used(&fake, 40);
-    let mut daemon = Launch::ordinary(&fake)
-        .args(&["--sustain", "60s", "--urgent", "95"])
-        .start();
+    let mut launch = Launch::ordinary(&fake).args(&["--sustain", "60s", "--urgent", "95"]);
+    // A capture that takes longer than the daemon has run: the trend must still end at the
+    // report's own sample, not at the end of the capture.
+    launch.top_body = format!("sleep 1\n{}", launch.top_body);
+    let mut daemon = launch.start();
     daemon.wait_for_start();
     std::thread::sleep(Duration::from_millis(200));
     set_used(&fake, 97);

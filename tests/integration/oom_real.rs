@@ -6,7 +6,7 @@ use crate::util;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
@@ -210,12 +210,11 @@ fn without_cap_syslog_the_kills_are_counted() {
     let stderr = dir.path().join("stderr");
 
     let before = oom_kills();
-    let mut child = Command::new("setpriv")
+    let mut child = util::command_without_env("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&program)
         .args(["run", "--interval", "100ms", "--log-dir"])
         .arg(&logs)
-        .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -36,7 +36,13 @@ pub fn emulated() -> bool {
 
 /// The program with an empty environment, but for what an emulator needs to start it.
 pub fn program_without_env() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+    command_without_env(env!("CARGO_BIN_EXE_memory-monitor"))
+}
+
+/// `program` with an empty environment, but for what an emulator needs to start the program
+/// it runs in turn (`setpriv … memory-monitor`).
+pub fn command_without_env(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
     command.env_clear();
     if let Some(libraries) = std::env::var_os(EMULATOR_LIBRARIES) {
         command.env(EMULATOR_LIBRARIES, libraries);
