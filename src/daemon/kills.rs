@@ -299,3 +299,73 @@ fn more_entry(more: MoreKills) -> Entry {
         before_start: more.before_start,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    struct NoNames;
+    impl UserNames for NoNames {
+        fn name_of(&self, _uid: u32) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    fn kill_record(seq: u64, usec: u64, pid: u32) -> String {
+        format!(
+            "3,{seq},{usec},-;Out of memory: Killed process {pid} (hog) total-vm:1000kB, anon-rss:900kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:64kB oom_score_adj:0\n"
+        )
+    }
+
+    /// Records the kernel overwrote before they were read (a read that got `EPIPE`): the kills
+    /// its count holds beyond the entries are written as one counted entry once the kills have
+    /// stopped, and never again.
+    #[test]
+    fn kills_whose_records_were_lost_are_made_up_from_the_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let proc_root = dir.path().join("proc");
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&proc_root).unwrap();
+        std::fs::create_dir(&logs).unwrap();
+        let vmstat = proc_root.join("vmstat");
+        std::fs::write(&vmstat, "oom_kill 10\n").unwrap();
+        let kmsg = dir.path().join("kmsg");
+        std::fs::write(&kmsg, "").unwrap();
+        let started = kernel_now();
+        let (mut watch, news) = KillWatch::start(started, Some(&kmsg), &proc_root, &logs, &NoNames);
+        assert!(news.entries.is_empty());
+
+        // Two kills read; the kernel counted seven.
+        let usec = u64::try_from(started.as_micros()).unwrap() + 1;
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&kmsg)
+            .unwrap();
+        log.write_all((kill_record(1, usec, 41) + &kill_record(2, usec + 1, 42)).as_bytes())
+            .unwrap();
+        std::fs::write(&vmstat, "oom_kill 17\n").unwrap();
+        watch.check_count = true;
+        let news = watch.tick(&NoNames);
+        assert_eq!(news.entries.len(), 2, "the kills first: {:?}", news.entries);
+        assert!(news.report);
+
+        let news = watch.tick(&NoNames);
+        match news.entries.as_slice() {
+            [Entry::OomKillsCounted(counted)] => {
+                assert_eq!(counted.count, 5);
+                assert_eq!(
+                    counted.why,
+                    "the kernel's log overwrote their records before they could be read"
+                );
+                assert!(!counted.before_start);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!news.report, "the minute already had its report");
+        assert!(watch.tick(&NoNames).entries.is_empty());
+        // Records lost again, but no kill the count holds is missing now.
+        watch.check_count = true;
+        assert!(watch.tick(&NoNames).entries.is_empty(), "never twice");
+    }
+}
