@@ -24,20 +24,9 @@ pub struct IdlePair {
 /// Starts earlyoom, then memory-monitor half a second later so their wake-ups never coincide,
 /// lets both settle past start-up, and measures `window` of their sleeping and waking.
 pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> IdlePair {
-    let logs = tempfile::tempdir().expect("temp dir");
-    let earlyoom = Running(
-        Command::new(earlyoom_bin)
-            // A memory report once an hour: its 1 s checks go on, its printing does not.
-            .args(["-r", "3600"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("earlyoom (apt-get install earlyoom)"),
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let stderr = logs.path().join("stderr");
-    let monitor = start_daemon(
+    let pair = start_both(
         monitor_bin,
+        earlyoom_bin,
         &[
             "--interval",
             "1s",
@@ -48,9 +37,8 @@ pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> Idl
             "--kernel-log",
             "/dev/kmsg",
         ],
-        logs.path(),
-        std::fs::File::create(&stderr).expect("stderr file").into(),
     );
+    let (earlyoom, monitor) = (&pair.earlyoom, &pair.monitor);
     std::thread::sleep(Duration::from_secs(3));
     let before = [schedstat(earlyoom.pid()), schedstat(monitor.pid())];
     std::thread::sleep(window);
@@ -65,9 +53,46 @@ pub fn measure(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> Idl
         }
     };
     IdlePair {
-        earlyoom: idle(&earlyoom, before[0], after[0]),
-        monitor: idle(&monitor, before[1], after[1]),
-        kill_source: kill_source(&stderr),
+        earlyoom: idle(earlyoom, before[0], after[0]),
+        monitor: idle(monitor, before[1], after[1]),
+        kill_source: kill_source(&pair.stderr),
+    }
+}
+
+/// earlyoom and memory-monitor running, and where the daemon's stderr goes.
+struct Both {
+    earlyoom: Running,
+    monitor: Running,
+    stderr: std::path::PathBuf,
+    _logs: tempfile::TempDir,
+}
+
+/// Starts earlyoom, then memory-monitor with `monitor_args` half a second later, so that
+/// their wake-ups never coincide.
+fn start_both(monitor_bin: &Path, earlyoom_bin: &Path, monitor_args: &[&str]) -> Both {
+    let logs = tempfile::tempdir().expect("temp dir");
+    let earlyoom = Running(
+        Command::new(earlyoom_bin)
+            // A memory report once an hour: its checks go on, its printing does not.
+            .args(["-r", "3600"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("earlyoom (apt-get install earlyoom)"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let stderr = logs.path().join("stderr");
+    let monitor = start_daemon(
+        monitor_bin,
+        monitor_args,
+        logs.path(),
+        std::fs::File::create(&stderr).expect("stderr file").into(),
+    );
+    Both {
+        earlyoom,
+        monitor,
+        stderr,
+        _logs: logs,
     }
 }
 
@@ -84,23 +109,8 @@ fn kill_source(stderr: &Path) -> String {
 /// earlyoom polls adaptively (every second or more often as memory fills) with its hourly
 /// report, memory-monitor samples every 3 s. Returns (earlyoom, memory-monitor, kill source).
 pub fn per_hour(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> (f64, f64, String) {
-    let logs = tempfile::tempdir().expect("temp dir");
-    let earlyoom = Running(
-        Command::new(earlyoom_bin)
-            .args(["-r", "3600"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("earlyoom (apt-get install earlyoom)"),
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let stderr = logs.path().join("stderr");
-    let monitor = start_daemon(
-        monitor_bin,
-        &["--kernel-log", "/dev/kmsg"],
-        logs.path(),
-        std::fs::File::create(&stderr).expect("stderr file").into(),
-    );
+    let pair = start_both(monitor_bin, earlyoom_bin, &["--kernel-log", "/dev/kmsg"]);
+    let (earlyoom, monitor) = (&pair.earlyoom, &pair.monitor);
     std::thread::sleep(Duration::from_secs(4));
     let before = [schedstat(earlyoom.pid()).0, schedstat(monitor.pid()).0];
     std::thread::sleep(window);
@@ -109,7 +119,7 @@ pub fn per_hour(monitor_bin: &Path, earlyoom_bin: &Path, window: Duration) -> (f
     (
         per_hour(after[0] - before[0]),
         per_hour(after[1] - before[1]),
-        kill_source(&stderr),
+        kill_source(&pair.stderr),
     )
 }
 
