@@ -13,6 +13,9 @@ pub struct Watch {
     meminfo: MeminfoReader,
     episodes: Episodes,
     trend: Trend,
+    /// When the last sample was taken: a report's trend ends there, however long the tick
+    /// took between that sample and the report.
+    last_sample_at: Duration,
     origin: Instant,
     sampling_failed: bool,
 }
@@ -30,6 +33,7 @@ impl Watch {
             meminfo,
             episodes: Episodes::new(rules),
             trend: Trend::new(interval),
+            last_sample_at: Duration::ZERO,
             origin: Instant::now(),
             sampling_failed: false,
         };
@@ -53,7 +57,8 @@ impl Watch {
                         escape_path(self.meminfo.path())
                     );
                 }
-                self.trend.push(self.now(), sample.used_percent());
+                self.last_sample_at = self.now();
+                self.trend.push(self.last_sample_at, sample.used_percent());
                 Some(sample)
             }
             Err(e) => {
@@ -87,9 +92,39 @@ impl Watch {
         self.episodes.is_high()
     }
 
-    /// The recent samples for a report now.
+    /// The recent samples for a report on the last sample.
     pub fn trend_line(&self) -> Option<TrendLine> {
-        let now = self.now();
-        self.trend.line(now, now)
+        self.trend.line(self.last_sample_at, self.last_sample_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::CELLS;
+
+    #[test]
+    fn the_trend_ends_at_the_last_sample_however_late_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let meminfo = dir.path().join("meminfo");
+        std::fs::write(&meminfo, "MemTotal: 1000 kB\nMemAvailable: 600 kB\n").unwrap();
+        let rules = Rules {
+            threshold_percent: 80.0,
+            sustain: Duration::from_secs(15),
+            repeat: Duration::from_secs(600),
+            urgent_percent: Some(95.0),
+        };
+        let (mut watch, _) = Watch::start(dir.path(), rules, Duration::from_millis(50)).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::write(&meminfo, "MemTotal: 1000 kB\nMemAvailable: 30 kB\n").unwrap();
+        assert!(watch.sample().is_some());
+        let sampled_at = watch.last_sample_at;
+        // A slow tick between the sample and its report: the window must not stretch past the
+        // sample, or the sample leaves the last cell.
+        std::thread::sleep(Duration::from_millis(300));
+        let line = watch.trend_line().unwrap();
+        assert_eq!(line.window, sampled_at);
+        assert_eq!(line.cells[CELLS - 1], Some(97.0));
+        assert_eq!(line.cells[0], Some(40.0));
     }
 }
