@@ -99,6 +99,9 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         sources,
         signals: &signals,
         since: None,
+        // A kill after the start line but before the kernel's log was opened is caught up,
+        // and is owed its report like any other.
+        kill_report_owed: caught_up.report,
     };
 
     let mut next_tick = Instant::now();
@@ -130,6 +133,8 @@ struct Loop<'a> {
     sources: Sources<'static>,
     signals: &'a Signals,
     since: Option<Since>,
+    /// A kill asked for a report that no sample has allowed yet.
+    kill_report_owed: bool,
 }
 
 impl Loop<'_> {
@@ -147,10 +152,12 @@ impl Loop<'_> {
             outputs.write(entry);
         }
         kills.entries_written();
+        self.kill_report_owed |= news.report;
         let mut reported = false;
-        if news.report
+        if self.kill_report_owed
             && let Some(memory) = sample
         {
+            self.kill_report_owed = false;
             let due = watch.oom_kill();
             self.report(watch, outputs, due, memory)?;
             reported = true;

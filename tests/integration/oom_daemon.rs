@@ -130,6 +130,28 @@ fn a_cgroup_kill_names_the_cgroup_and_a_second_kill_in_the_minute_no_report() {
 }
 
 #[test]
+fn a_kill_between_the_start_line_and_the_first_read_still_gets_its_report() {
+    let fake = calm_machine(0);
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, kmsg) = (dir.path().join("logs"), dir.path().join("kmsg"));
+    // Already in the log when the daemon opens it, yet stamped after the daemon's start: the
+    // daemon reads it at start, as it would read a kill from just after its start line.
+    append(
+        &kmsg,
+        &kill_records(10, kernel_usec_now() + 5_000_000, 700, "hog", 0, None),
+    );
+    fake.set_oom_kills(1);
+    let mut daemon = start_with(&fake, &logs, &kmsg);
+    daemon.wait_for_reports(1);
+    let log = daemon.read("incidents.log");
+    let entries = oom_entries(&log);
+    assert_eq!(entries.len(), 1, "{log}");
+    assert!(entries[0].ends_with(" | system-wide"), "{}", entries[0]);
+    let header = util::log::header(log.lines().nth(3).unwrap()).unwrap();
+    assert!(header.after_oom_kill, "{log}");
+}
+
+#[test]
 fn a_storm_gets_ten_entries_a_minute_and_one_for_the_rest() {
     let fake = calm_machine(100);
     let mut daemon = Launch::ordinary(&fake).start();
