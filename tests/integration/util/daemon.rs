@@ -226,9 +226,13 @@ impl Daemon {
         });
     }
 
+    /// Until the start line and the line after it, which says where kills come from: only
+    /// then has the daemon opened everything it reads.
     pub fn wait_for_start(&mut self) {
         self.wait_for("start-up", |d| {
-            d.stderr_text().contains("reporting when above")
+            let stderr = d.stderr_text();
+            stderr.contains("reporting when above")
+                && stderr.contains("memory-monitor: OOM kills are")
         });
     }
 
