@@ -2,8 +2,11 @@
 //! bytes in, data out; untrusted text stays raw bytes here, and is escaped only where it is
 //! shown (`render`).
 
+pub mod cgroup;
 pub mod kills;
 pub mod kmsg;
+pub mod mountinfo;
 pub mod oom;
+pub mod pressure;
 pub mod ps;
 pub mod top;

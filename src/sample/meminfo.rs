@@ -136,6 +136,8 @@ pub struct MeminfoReader {
     file: File,
     path: PathBuf,
     buf: Box<[u8]>,
+    /// How much of `buf` the last successful read filled.
+    filled: usize,
 }
 
 /// Today's meminfo is about 1.5 KiB; the fields we need are in its first lines, so even a much
@@ -150,6 +152,7 @@ impl MeminfoReader {
             file,
             path,
             buf: vec![0u8; BUFFER_SIZE].into_boxed_slice(),
+            filled: 0,
         })
     }
 
@@ -187,7 +190,15 @@ impl MeminfoReader {
                 Err(e) => return Err(MeminfoError::Io(e)),
             }
         };
-        parse_meminfo(self.buf.get(..filled).unwrap_or_default())
+        let sample = parse_meminfo(self.buf.get(..filled).unwrap_or_default())?;
+        self.filled = filled;
+        Ok(sample)
+    }
+
+    /// The text of the last read that gave a sample: a report reads its breakdown from the same
+    /// read as its header's figure.
+    pub fn last_text(&self) -> &[u8] {
+        self.buf.get(..self.filled).unwrap_or_default()
     }
 }
 

@@ -2,11 +2,13 @@
 //! the kernel's log for OOM kills and its count of them in vmstat; each kept open and read into
 //! a buffer allocated once, so an idle tick allocates nothing.
 
+mod breakdown;
 mod kernel_log;
 mod meminfo;
 mod trend;
 mod vmstat;
 
+pub use breakdown::{Breakdown, Swap, parse_breakdown};
 pub use kernel_log::{KernelLog, Read};
 pub use meminfo::{MemSample, MeminfoError, MeminfoReader, parse_meminfo};
 pub use trend::{CELLS, Trend, TrendLine, WINDOW};

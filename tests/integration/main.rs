@@ -7,7 +7,9 @@
 mod util;
 
 mod architecture;
+mod breakdown;
 mod capture;
+mod cgroup_corpus;
 mod clock;
 mod corpus;
 mod daemon;

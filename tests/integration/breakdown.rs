@@ -1,0 +1,1 @@
+//! TODO(helper A): the breakdown on every meminfo fixture.

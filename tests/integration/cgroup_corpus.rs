@@ -1,0 +1,1 @@
+//! TODO(helper B): cgroup, mountinfo and pressure corpora.
