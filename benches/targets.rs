@@ -85,7 +85,8 @@ fn idle_ticks(verdict: &mut Verdict) {
         repeat: Duration::from_secs(600),
         urgent_percent: None,
     };
-    let (mut watch, _) = Watch::start(Path::new("/proc"), rules, Duration::from_secs(3)).unwrap();
+    let (mut watch, _) =
+        Watch::start(Path::new("/proc"), None, rules, Duration::from_secs(3)).unwrap();
     // The kernel's log as the daemon reads it (or, without CAP_SYSLOG, /proc/vmstat).
     let state_dir = tempfile::tempdir().unwrap();
     let (mut kills, _) = KillWatch::start(
@@ -234,6 +235,7 @@ fn parse_and_render(verdict: &mut Verdict) {
     let memory = MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
+        cgroup_limit: false,
     };
     let mut times = Vec::new();
     let mut cpu_times = Vec::new();

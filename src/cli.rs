@@ -13,6 +13,7 @@ use crate::capture::{OUTPUT_LIMIT, Tools};
 use crate::daemon::{self, Settings};
 use crate::decide::Rules;
 use crate::defaults;
+use crate::proc::MemoryScope;
 use crate::say;
 use crate::snapshot;
 use crate::text::duration::parse_duration;
@@ -94,6 +95,19 @@ struct CaptureArgs {
         default_value = defaults::PROC_ROOT
     )]
     proc_root: PathBuf,
+    /// The sysfs whose fs/cgroup is read for units' memory and the memory scope (for tests).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_SYS_ROOT",
+        default_value = defaults::SYS_ROOT
+    )]
+    sys_root: PathBuf,
+    /// What used% is of: the machine's RAM (host), the limit of the cgroup memory-monitor runs
+    /// in (cgroup), or that cgroup's when its limit is below the RAM (auto).
+    #[arg(long, value_name = "SCOPE", env = "MEMORY_MONITOR_MEMORY_SCOPE",
+        default_value = defaults::MEMORY_SCOPE, value_parser = parse_memory_scope)]
+    memory_scope: MemoryScope,
     /// The ps program.
     #[arg(
         long,
@@ -154,6 +168,15 @@ fn parse_kernel_log(text: &str) -> Result<KernelLog, String> {
         "off" => Ok(KernelLog(None)),
         "" => Err("give the path of the kernel's log, such as /dev/kmsg, or off".into()),
         path => Ok(KernelLog(Some(PathBuf::from(path)))),
+    }
+}
+
+fn parse_memory_scope(text: &str) -> Result<MemoryScope, String> {
+    match text {
+        "auto" => Ok(MemoryScope::Auto),
+        "host" => Ok(MemoryScope::Host),
+        "cgroup" => Ok(MemoryScope::Cgroup),
+        _ => Err("must be auto, host or cgroup".into()),
     }
 }
 
@@ -270,6 +293,8 @@ fn run(args: RunArgs) -> Result<(), String> {
         tools: tools(&args.capture),
         kernel_log: args.capture.kernel_log.0.clone(),
         proc_root: args.capture.proc_root,
+        sys_root: args.capture.sys_root,
+        memory_scope: args.capture.memory_scope,
     })
 }
 
@@ -277,6 +302,8 @@ fn snapshot(args: &CaptureArgs) -> Result<(), String> {
     snapshot::take(
         tools(args),
         &args.proc_root,
+        &args.sys_root,
+        args.memory_scope,
         args.details,
         args.kernel_log.0.as_deref(),
     )

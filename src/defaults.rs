@@ -16,6 +16,8 @@ pub const KERNEL_LOG: &str = "/dev/kmsg";
 pub const LOG_DIR: &str = "/var/log/memory-monitor";
 pub const DETAILS: &str = "5";
 pub const PROC_ROOT: &str = "/proc";
+pub const SYS_ROOT: &str = "/sys";
+pub const MEMORY_SCOPE: &str = "auto";
 pub const PS_BIN: &str = "ps";
 pub const TOP_BIN: &str = "top";
 // Far above their usual second: on a machine swapping hard they are slow too.

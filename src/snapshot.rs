@@ -4,17 +4,20 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::capture::{Sources, Tools, entry_of, kernel_now};
+use crate::capture::{Sources, Tools, entry_of, kernel_now, read_places};
 use crate::output::{Delivery, Output, Problems, Stdout};
 use crate::parse::kills::KillRecords;
-use crate::proc::SystemUsers;
+use crate::proc::{MemoryScope, SystemUsers, choose_scope};
 use crate::report::{Context, Entry, Occasion, Report};
-use crate::sample::{KernelLog, MeminfoReader, Trend, WINDOW};
+use crate::sample::{CgroupMemoryReader, KernelLog, MeminfoReader, Trend, WINDOW, parse_breakdown};
 use crate::signals::Signals;
+use crate::text::escape::escape_path;
 
 pub fn take(
     tools: Tools,
     proc_root: &Path,
+    sys_root: &Path,
+    scope: MemoryScope,
     details: usize,
     kernel_log: Option<&Path>,
 ) -> Result<(), String> {
@@ -22,7 +25,20 @@ pub fn take(
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     let tools = tools.resolved()?;
     let started = Instant::now();
-    let (mut meminfo, first) = MeminfoReader::open_sampled(proc_root)?;
+    let (mut meminfo, host) = MeminfoReader::open_sampled(proc_root)?;
+    let scope = choose_scope(scope, proc_root, sys_root, host.total_kib)?;
+    let mut cgroup = match &scope {
+        Some(scope) => Some(
+            CgroupMemoryReader::open(&scope.usage, &scope.limit)
+                .map_err(|e| format!("cannot read {}: {e}", escape_path(&scope.usage)))?,
+        ),
+        None => None,
+    };
+    let mut sample = || match &mut cgroup {
+        Some(cgroup) => cgroup.sample(),
+        None => meminfo.sample(),
+    };
+    let first = sample().map_err(|e| format!("cannot read memory figures: {e}"))?;
     let mut trend = Trend::new(Duration::from_millis(100));
     trend.push(Duration::ZERO, first.used_percent());
     let sources = Sources::of_this_system(tools, proc_root.to_path_buf(), details);
@@ -33,7 +49,13 @@ pub fn take(
         return Err(why.to_string());
     }
     // A second sample, after the capture: the report's figure, and the trend's last.
-    let memory = meminfo.sample().unwrap_or(first);
+    let memory = sample().unwrap_or(first);
+    // Read with the figure in host scope; a read of its own in a cgroup's.
+    if cgroup.is_some() {
+        let _ = meminfo.sample();
+    }
+    let breakdown = parse_breakdown(meminfo.last_text()).ok();
+    let places = read_places(proc_root, sys_root);
     let taken = started.elapsed();
     trend.push(taken, memory.used_percent());
     let entry = Entry::Report(Box::new(Report {
@@ -43,6 +65,10 @@ pub fn take(
         context: Context {
             trend: trend.line(taken, taken),
             growth: None,
+            breakdown,
+            pressure: places.pressure,
+            tmpfs: places.tmpfs,
+            units: places.units,
         },
         evidence,
     }));

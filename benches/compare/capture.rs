@@ -125,6 +125,7 @@ fn parse_and_render(ps: &[u8], top: &[u8]) -> Duration {
     let memory = MemSample {
         total_kib: 1_000_000,
         available_kib: 100_000,
+        cgroup_limit: false,
     };
     let time = chrono::Local::now().fixed_offset();
     let (ps, top) = (ps.to_vec(), top.to_vec());

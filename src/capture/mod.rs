@@ -17,11 +17,13 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 
 mod gather;
 mod kills;
+mod places;
 mod program;
 pub mod top_lines;
 
 pub use gather::Sources;
 pub use kills::{boot_id, entry_of, kernel_now, wall_time_of};
+pub use places::{Places, read_places};
 
 use program::{Child, Keep, reap_all};
 use top_lines::TopLines;

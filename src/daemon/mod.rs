@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local};
 
-use crate::capture::{Sources, Tools, kernel_now};
+use crate::capture::{Sources, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
 use crate::output::Outputs;
-use crate::proc::{Baseline, SystemUsers, UserNames};
+use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
 use crate::render::header::format_threshold;
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
-use crate::sample::MemSample;
+use crate::sample::{MemSample, MeminfoReader};
 use crate::say;
 use crate::signals::{Received, Signals};
 use crate::text::duration::format_setting;
@@ -36,6 +36,9 @@ pub struct Settings {
     pub tools: Tools,
     /// `None`: kills are counted from /proc/vmstat only.
     pub kernel_log: Option<PathBuf>,
+    /// Where cgroups are read: `<sys-root>/fs/cgroup`.
+    pub sys_root: PathBuf,
+    pub memory_scope: MemoryScope,
 }
 
 /// The resident memory of every process when the running episode began or was last reported.
@@ -63,12 +66,25 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         );
         rules.urgent_percent = None;
     }
-    let (mut watch, first) = Watch::start(&settings.proc_root, rules, settings.interval)?;
+    let scope = choose_scope(
+        settings.memory_scope,
+        &settings.proc_root,
+        &settings.sys_root,
+        MeminfoReader::open_sampled(&settings.proc_root)?
+            .1
+            .total_kib,
+    )?;
+    let (mut watch, first) = Watch::start(
+        &settings.proc_root,
+        scope.as_ref(),
+        rules,
+        settings.interval,
+    )?;
     let started = kernel_now();
     allow_late_wakeups(settings.interval);
     keep_in_memory();
     say!(
-        "memory-monitor {}: RAM {:.1}% in use; reporting when above {} for {} (sampled every {}, repeated every {}) to {}",
+        "memory-monitor {}: RAM {:.1}% in use; reporting when above {} for {} (sampled every {}, repeated every {}) to {}; memory scope: {}",
         env!("CARGO_PKG_VERSION"),
         first.used_percent(),
         format_threshold(rules.threshold_percent),
@@ -76,6 +92,10 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         format_setting(settings.interval),
         format_setting(rules.repeat),
         escape_path(&settings.log_dir),
+        scope.as_ref().map_or_else(
+            || "host (the machine's RAM)".to_string(),
+            |cgroup| format!("cgroup ({})", cgroup.describe())
+        ),
     );
     let sources = Sources::of_this_system(
         settings.tools.clone(),
@@ -199,14 +219,15 @@ impl Loop<'_> {
     /// The one place a report of the daemon is assembled: capture, context, entry.
     fn report(
         &mut self,
-        watch: &Watch,
+        watch: &mut Watch,
         outputs: &mut Outputs,
         due: ReportDue,
         memory: MemSample,
     ) -> Result<(), Stopped> {
         let time = Local::now().fixed_offset();
-        // The trend ends where the header's time and figure are, not after the capture.
+        // The trend and the breakdown are of the header's sample, not of after the capture.
         let trend = watch.trend_line();
+        let breakdown = watch.breakdown();
         let evidence = self
             .sources
             .gather(Some(self.signals))
@@ -230,11 +251,19 @@ impl Loop<'_> {
             threshold_percent: self.rules.threshold_percent,
             urgent_percent: self.rules.urgent_percent,
         };
+        let places = read_places(&self.settings.proc_root, &self.settings.sys_root);
         let entry = Entry::Report(Box::new(Report {
             time,
             occasion,
             memory,
-            context: Context { trend, growth },
+            context: Context {
+                trend,
+                growth,
+                breakdown,
+                pressure: places.pressure,
+                tmpfs: places.tmpfs,
+                units: places.units,
+            },
             evidence,
         }));
         outputs.write(&entry);

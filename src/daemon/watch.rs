@@ -5,12 +5,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::decide::{Episodes, Event, ReportDue, Rules};
-use crate::sample::{MemSample, MeminfoReader, Trend, TrendLine};
+use crate::proc::CgroupScope;
+use crate::sample::{
+    Breakdown, CgroupMemoryReader, MemSample, MeminfoReader, Trend, TrendLine, parse_breakdown,
+};
 use crate::say;
 use crate::text::escape::escape_path;
 
 pub struct Watch {
     meminfo: MeminfoReader,
+    /// Sampled instead of meminfo when memory is a cgroup's against its limit.
+    cgroup: Option<CgroupMemoryReader>,
     episodes: Episodes,
     trend: Trend,
     /// When the last sample was taken: a report's trend ends there, however long the tick
@@ -21,16 +26,33 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Opens meminfo and takes a first sample, so an unreadable proc root stops the program at
-    /// start.
+    /// Opens meminfo (and the cgroup's files, in that scope) and takes a first sample, so an
+    /// unreadable proc root or cgroup stops the program at start.
     pub fn start(
         proc_root: &Path,
+        scope: Option<&CgroupScope>,
         rules: Rules,
         interval: Duration,
     ) -> Result<(Watch, MemSample), String> {
-        let (meminfo, first) = MeminfoReader::open_sampled(proc_root)?;
+        let (meminfo, mut first) = MeminfoReader::open_sampled(proc_root)?;
+        let cgroup = match scope {
+            None => None,
+            Some(scope) => {
+                let cannot = |e: &dyn std::fmt::Display| {
+                    format!(
+                        "cannot read {}: {e}; use --memory-scope host to watch the machine's RAM instead",
+                        escape_path(&scope.usage)
+                    )
+                };
+                let mut reader =
+                    CgroupMemoryReader::open(&scope.usage, &scope.limit).map_err(|e| cannot(&e))?;
+                first = reader.sample().map_err(|e| cannot(&e))?;
+                Some(reader)
+            }
+        };
         let mut watch = Watch {
             meminfo,
+            cgroup,
             episodes: Episodes::new(rules),
             trend: Trend::new(interval),
             last_sample_at: Duration::ZERO,
@@ -49,13 +71,14 @@ impl Watch {
     /// One sample, kept for the trend. A failed sample is reported once, not every tick, and
     /// changes nothing.
     pub fn sample(&mut self) -> Option<MemSample> {
-        match self.meminfo.sample() {
+        let (result, path) = match &mut self.cgroup {
+            Some(cgroup) => (cgroup.sample(), cgroup.path()),
+            None => (self.meminfo.sample(), self.meminfo.path()),
+        };
+        match result {
             Ok(sample) => {
                 if std::mem::take(&mut self.sampling_failed) {
-                    say!(
-                        "memory-monitor: reading {} works again",
-                        escape_path(self.meminfo.path())
-                    );
+                    say!("memory-monitor: reading {} works again", escape_path(path));
                 }
                 self.last_sample_at = self.now();
                 self.trend.push(self.last_sample_at, sample.used_percent());
@@ -65,11 +88,13 @@ impl Watch {
                 if !std::mem::replace(&mut self.sampling_failed, true) {
                     say!(
                         "memory-monitor: cannot read {}: {e}; retrying every tick",
-                        escape_path(self.meminfo.path())
+                        escape_path(path)
                     );
                 }
                 // A fresh descriptor for the next try, in case this one went bad.
-                self.meminfo.reopen();
+                if self.cgroup.is_none() {
+                    self.meminfo.reopen();
+                }
                 None
             }
         }
@@ -90,6 +115,15 @@ impl Watch {
 
     pub fn is_high(&self) -> bool {
         self.episodes.is_high()
+    }
+
+    /// Where MemTotal is, for a report: from the meminfo read the sample made, or in a cgroup's
+    /// scope, from one read now.
+    pub fn breakdown(&mut self) -> Option<Breakdown> {
+        if self.cgroup.is_some() {
+            self.meminfo.sample().ok()?;
+        }
+        parse_breakdown(self.meminfo.last_text()).ok()
     }
 
     /// The recent samples for a report on the last sample.
@@ -114,7 +148,8 @@ mod tests {
             repeat: Duration::from_secs(600),
             urgent_percent: Some(95.0),
         };
-        let (mut watch, _) = Watch::start(dir.path(), rules, Duration::from_millis(50)).unwrap();
+        let (mut watch, _) =
+            Watch::start(dir.path(), None, rules, Duration::from_millis(50)).unwrap();
         std::thread::sleep(Duration::from_millis(100));
         std::fs::write(&meminfo, "MemTotal: 1000 kB\nMemAvailable: 30 kB\n").unwrap();
         assert!(watch.sample().is_some());

@@ -6,6 +6,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::parse::cgroup::parse_proc_cgroup as parse_cgroup;
+
+use super::units::{UnitName, unit_of_process};
 use super::{
     Remembered, StatusFields, Unavailable, Users, Value, parse_status, read_proc_file, running_time,
 };
@@ -44,6 +47,8 @@ pub struct ProcDetails {
     pub state: Value<Vec<u8>>,
     pub parent: Value<Parent>,
     pub cwd: Value<Vec<u8>>,
+    /// The systemd unit or container, from its cgroup.
+    pub unit: Value<UnitName>,
 }
 
 /// Reads the details of the processes of one report, remembering what they share.
@@ -100,6 +105,7 @@ impl<'a> DetailsReader<'a> {
             cwd: std::fs::read_link(dir.join("cwd"))
                 .map(|p| p.as_os_str().as_bytes().to_vec())
                 .map_err(|e| Unavailable::from_io(&e)),
+            unit: unit(&dir),
         }
     }
 
@@ -128,6 +134,11 @@ impl<'a> DetailsReader<'a> {
             Err(e) => Err(Unavailable::from_io(&e)),
         }
     }
+}
+
+fn unit(dir: &Path) -> Value<UnitName> {
+    let text = read_proc_file(&dir.join("cgroup")).map_err(|e| Unavailable::from_io(&e))?;
+    unit_of_process(&parse_cgroup(&text)).ok_or(Unavailable::NotReported("in no cgroup"))
 }
 
 /// The arguments joined by blanks, as ps shows them. Kernel threads and zombies have none; like

@@ -8,16 +8,28 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
 
+mod cgroupfs;
 mod details;
 mod growth;
+mod pressure;
+mod scope;
 mod stat;
 mod status;
+mod tmpfs;
+mod units;
 mod users;
 
+pub use cgroupfs::{CgroupFs, CgroupMemory, Hierarchy, memory_path};
 pub use details::{DetailsReader, Parent, ProcDetails, User};
 pub use growth::{Baseline, GROWERS, Grew, Resident};
+pub use pressure::read_pressure;
+pub use scope::{CgroupScope, MemoryScope, choose_scope};
 pub use stat::{clock_ticks, running_time};
 pub use status::{StatusFields, parse_status, status_field, status_uid};
+pub use tmpfs::{TMPFS_AT_LEAST_BYTES, TMPFS_MOUNTS, TmpfsUse, read_tmpfs};
+pub use units::{
+    Measured, UNITS, UnitName, UnitUse, own_memory_cgroup, read_units, unit_of_process,
+};
 pub use users::{SystemUsers, UserNames, Users, expand_cut_names};
 
 use crate::text::escape::escape;

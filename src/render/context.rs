@@ -1,6 +1,7 @@
 //! The context lines of a report, between its header and top's summary: how memory got there.
 
 use super::header::format_time_of_day;
+use super::memory;
 use crate::report::{Context, Growth};
 use crate::sample::TrendLine;
 use crate::text::duration::format_duration;
@@ -18,6 +19,18 @@ pub fn render(context: &Context, out: &mut String) {
     }
     if let Some(growth) = &context.growth {
         out.push_str(&growth_line(growth));
+        out.push('\n');
+    }
+    let lines = context
+        .breakdown
+        .as_ref()
+        .map(memory::breakdown_line)
+        .into_iter()
+        .chain(context.pressure.as_ref().map(memory::pressure_line))
+        .chain(memory::tmpfs_line(&context.tmpfs))
+        .chain(memory::unit_lines(&context.units));
+    for line in lines {
+        out.push_str(&line);
         out.push('\n');
     }
 }

@@ -44,7 +44,14 @@ pub fn render(processes: &[ProcDetails], now: &DateTime<FixedOffset>, out: &mut 
             format!("{} ({})", p.pid, shown(&p.name, |n| text(n)))
         });
         let memory = |v: &Value<u64>| shown(v, |&kib| memory_text(kib));
-        let fields: [(&str, String); 11] = [
+        let unit = shown(&d.unit, |u| {
+            if u.name == u.cgroup {
+                format!("none (cgroup {})", escape(&u.cgroup))
+            } else {
+                format!("{} (cgroup {})", escape(&u.name), escape(&u.cgroup))
+            }
+        });
+        let fields: [(&str, String); 12] = [
             ("user", user),
             ("command", shown(&d.command, |c| text(c))),
             ("started", started),
@@ -56,6 +63,7 @@ pub fn render(processes: &[ProcDetails], now: &DateTime<FixedOffset>, out: &mut 
             ("state", shown(&d.state, |s| text(s))),
             ("parent", parent),
             ("cwd", shown(&d.cwd, |c| text(c))),
+            ("unit", unit),
         ];
         for (label, value) in fields {
             push_line(out, &format!("    {:<10}{value}", format!("{label}:")));
@@ -95,7 +103,7 @@ fn shown<T, S: Display>(value: &Value<T>, show: impl FnOnce(&T) -> S) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proc::{Parent, Unavailable, User};
+    use crate::proc::{Hierarchy, Parent, Unavailable, UnitName, User};
     use chrono::TimeZone;
 
     #[test]
@@ -124,6 +132,11 @@ mod tests {
                 name: Ok(b"in\x1bit".to_vec()),
             }),
             cwd: Ok(b"/tmp/dir ".to_vec()),
+            unit: Ok(UnitName {
+                name: b"a\nb.service".to_vec(),
+                cgroup: b"/system.slice/a\nb.service".to_vec(),
+                hierarchy: Hierarchy::V2,
+            }),
         };
         let mut out = String::new();
         render(&[d], &now, &mut out);
@@ -135,6 +148,10 @@ mod tests {
         assert_eq!(lines[9], "    state:");
         assert_eq!(lines[10], "    parent:   1 (in\\x1bit)");
         assert_eq!(lines[11], "    cwd:      /tmp/dir");
+        assert_eq!(
+            lines[12],
+            "    unit:     a\\x0ab.service (cgroup /system.slice/a\\x0ab.service)"
+        );
         assert!(out.lines().all(|l| !l.ends_with(' ')), "{out}");
     }
 }

@@ -7,7 +7,7 @@ use crate::decide::Reason;
 use crate::report::{Occasion, Recovered, Report};
 use crate::sample::MemSample;
 use crate::text::duration::format_duration;
-use crate::text::size::format_kib_of;
+use crate::text::size::{format_kib, format_kib_of};
 
 /// `2026-11-22 14:03:15 +01:00`: the local time and its offset, as every entry begins.
 pub fn format_time(time: &DateTime<FixedOffset>) -> String {
@@ -51,8 +51,13 @@ pub fn header_line(
         || "n/a".into(),
         |busy| format!("{:.1}%", busy.clamp(0.0, 100.0)),
     );
+    let of_limit = if mem.cgroup_limit {
+        format!(" of the {} cgroup limit", format_kib(mem.total_kib))
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{} | {label} | RAM {:.1}% ({}) | CPU {cpu}",
+        "{} | {label} | RAM {:.1}%{of_limit} ({}) | CPU {cpu}",
         format_time(time),
         mem.used_percent(),
         format_kib_of(mem.used_kib(), mem.total_kib),

@@ -5,5 +5,6 @@ pub mod context;
 pub mod details;
 pub mod header;
 pub mod incident;
+pub mod memory;
 pub mod oom;
 pub mod table;

@@ -7,8 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 
 use crate::decide::ReportDue;
-use crate::proc::Grew;
-use crate::sample::{MemSample, TrendLine};
+use crate::parse::pressure::Pressure;
+use crate::proc::{Grew, TmpfsUse, UnitUse};
+use crate::sample::{Breakdown, MemSample, TrendLine};
 
 mod evidence;
 mod oom;
@@ -57,6 +58,14 @@ pub struct Context {
     pub trend: Option<TrendLine>,
     /// Who grew since the episode began or was last reported; `None` without a baseline.
     pub growth: Option<Growth>,
+    /// Where MemTotal is, from the same meminfo read as the header's figure.
+    pub breakdown: Option<Breakdown>,
+    /// `None` where the kernel has no PSI, or it cannot be read.
+    pub pressure: Option<Pressure>,
+    /// The tmpfs and ramfs mounts that hold at least 1 MiB, the most first.
+    pub tmpfs: Vec<TmpfsUse>,
+    /// Every unit, container or cgroup that holds a process, the most memory first.
+    pub units: Vec<UnitUse>,
 }
 
 /// The processes that grew most since a baseline.

@@ -15,6 +15,8 @@ use crate::text::number::parse_u64;
 pub struct MemSample {
     pub total_kib: u64,
     pub available_kib: u64,
+    /// The figures are a cgroup's usage and limit (`--memory-scope`), not the machine's.
+    pub cgroup_limit: bool,
 }
 
 impl MemSample {
@@ -40,6 +42,8 @@ pub enum MeminfoError {
     /// A needed field is there but its value is not a number of kB.
     Malformed(&'static str),
     ZeroTotal,
+    /// A cgroup sampled against its limit has none any more.
+    NoLimit,
 }
 
 impl fmt::Display for MeminfoError {
@@ -49,6 +53,7 @@ impl fmt::Display for MeminfoError {
             MeminfoError::Missing(field) => write!(f, "no {field} line"),
             MeminfoError::Malformed(field) => write!(f, "the {field} line is not a number of kB"),
             MeminfoError::ZeroTotal => write!(f, "MemTotal is 0"),
+            MeminfoError::NoLimit => write!(f, "the cgroup has no memory limit any more"),
         }
     }
 }
@@ -116,11 +121,12 @@ pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
     Ok(MemSample {
         total_kib: total,
         available_kib: available.min(total),
+        cgroup_limit: false,
     })
 }
 
 /// `"   16305176 kB"` → 16305176, without allocating.
-fn parse_kb(value: &[u8]) -> Option<u64> {
+pub(super) fn parse_kb(value: &[u8]) -> Option<u64> {
     let mut words = value
         .split(|b| b.is_ascii_whitespace())
         .filter(|w| !w.is_empty());
@@ -215,7 +221,8 @@ mod tests {
             s,
             MemSample {
                 total_kib: 3_879_731,
-                available_kib: 650_117
+                available_kib: 650_117,
+                cgroup_limit: false,
             }
         );
         assert!(

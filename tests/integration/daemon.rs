@@ -115,8 +115,8 @@ fn episodes_repeats_recovery_and_both_logs() {
             );
         }
         // The minutes before: the trend since the daemon started, who grew since the episode
-        // began (fake ps and top: nothing did); then top's last frame, indented, the table of
-        // all 109 processes, and a blank line.
+        // began (fake ps and top: nothing did), where the RAM is; then top's last frame,
+        // indented, the table of all 109 processes, and a blank line.
         assert!(
             lines[i + 1].starts_with("  RAM over the last "),
             "{}",
@@ -129,16 +129,23 @@ fn episodes_repeats_recovery_and_both_logs() {
             "{}",
             lines[i + 2]
         );
+        // Where the RAM is, from the fake meminfo: MemFree and MemAvailable alone.
+        assert!(
+            lines[i + 3].starts_with("  memory: processes 0 KiB, page cache 0 KiB, ")
+                && lines[i + 3].ends_with(" MiB"),
+            "{}",
+            lines[i + 3]
+        );
         assert_eq!(
-            lines[i + 3],
+            lines[i + 4],
             "  top - 11:24:56 up 2 min,  2 users,  load average: 0.21, 0.21, 0.09"
         );
         assert_eq!(
-            lines[i + 8].split_whitespace().collect::<Vec<_>>()[..3],
+            lines[i + 9].split_whitespace().collect::<Vec<_>>()[..3],
             ["USER", "PID", "%CPU"]
         );
-        util::check_table(&lines[i + 8..i + 8 + 110].join("\n"));
-        assert_eq!(lines[i + 118], "", "blank line after the table");
+        util::check_table(&lines[i + 9..i + 9 + 110].join("\n"));
+        assert_eq!(lines[i + 119], "", "blank line after the table");
     }
     assert_eq!(count(&incidents, "===== new log"), 2);
     let recovered_lines: Vec<&&str> = lines.iter().filter(|l| RECOVERED.is_match(l)).collect();

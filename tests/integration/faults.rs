@@ -138,13 +138,15 @@ fn a_missing_failing_silent_garbled_or_hung_program_still_gives_reports() {
                 .into_iter()
                 .partition(|l| is_context_line(l));
             // With no sustain the first report comes at the first high sample, before any
-            // baseline; the repeat has the one read after the first report.
-            let expected_context = if n == 0 { 1 } else { 2 };
+            // baseline; the repeat has the one read after the first report. The breakdown is
+            // in both.
+            let expected_context = if n == 0 { 2 } else { 3 };
             assert_eq!(
                 context.len(),
                 expected_context,
-                "trend, growth: {context:#?}"
+                "trend, growth, memory: {context:#?}"
             );
+            assert!(context.last().unwrap().starts_with("  memory: "));
             let said: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  (")).collect();
             assert_eq!(said.len(), 1, "{}: {lines:#?}", case.says);
             assert!(said[0].starts_with(&expected), "{expected}\n{lines:#?}");

@@ -39,10 +39,12 @@ fn an_urgent_report_at_97_percent_does_not_wait_for_a_60_s_sustain() {
     assert!(trend.starts_with("  RAM over the last "), "{trend}");
     assert!(trend.ends_with("█ (low 40.0%, high 97.0%)"), "{trend}");
     assert!(trend.contains('▄'), "{trend}");
-    // Reported at the first high sample: no baseline yet, so no growth line.
-    assert!(lines[3].starts_with("  top - "), "{}", lines[3]);
+    // Reported at the first high sample: no baseline yet, so no growth line; the breakdown
+    // follows the trend.
+    assert!(lines[3].starts_with("  memory: "), "{}", lines[3]);
+    assert!(lines[4].starts_with("  top - "), "{}", lines[4]);
     let checked = check_log(&log);
-    assert_eq!(checked.context.len(), 1);
+    assert_eq!(checked.context.len(), 2);
 }
 
 #[test]

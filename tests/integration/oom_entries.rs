@@ -239,6 +239,7 @@ fn a_report_with_its_trend_and_growth_lines() {
                 high: 97.2,
             }),
             growth,
+            ..Context::default()
         };
         report
     };

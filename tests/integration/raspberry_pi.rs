@@ -102,6 +102,7 @@ fn pi_meminfo_reads_as_the_spec_says() {
                 MemSample {
                     total_kib: pi.total_kib,
                     available_kib: pi.available_kib[i],
+                    cgroup_limit: false,
                 },
                 "{name}"
             );
@@ -137,6 +138,7 @@ fn cma_is_part_of_memtotal_and_counts_nowhere_else() {
                 MemSample {
                     total_kib: pi.total_kib,
                     available_kib: pi.estimate_kib[i],
+                    cgroup_limit: false,
                 },
                 "{name}"
             );

@@ -42,10 +42,34 @@ fn snapshot_of_this_machine() {
     );
 
     assert!(lines[1].starts_with("  RAM over the last "), "{}", lines[1]);
-    assert!(lines[2].starts_with("  top - "), "{}", lines[2]);
+    // Where the RAM is: the breakdown, pressure where the kernel has PSI, and the units of
+    // this machine's processes (every process is in some cgroup).
+    assert!(lines[2].starts_with("  memory: processes "), "{}", lines[2]);
+    let top_at = lines
+        .iter()
+        .position(|l| l.starts_with("  top - "))
+        .unwrap();
+    let context = &lines[2..top_at];
+    let has_psi = std::fs::read_to_string("/proc/pressure/memory").is_ok();
+    assert_eq!(
+        context.iter().any(|l| l.starts_with("  pressure: some ")),
+        has_psi,
+        "{context:#?}"
+    );
+    let units = context.iter().filter(|l| l.starts_with("  unit ")).count();
+    assert!((1..=5).contains(&units), "{context:#?}");
+    util::log::check_log(&stdout);
     let table_start = lines.iter().position(|l| l.starts_with("USER ")).unwrap();
-    assert!(lines[2..table_start].iter().all(|l| l.starts_with("  ")));
-    assert!(lines[2..table_start].iter().any(|l| l.contains("Cpu(s)")));
+    assert!(
+        lines[top_at..table_start]
+            .iter()
+            .all(|l| l.starts_with("  "))
+    );
+    assert!(
+        lines[top_at..table_start]
+            .iter()
+            .any(|l| l.contains("Cpu(s)"))
+    );
     let table_end = table_start
         + lines[table_start..]
             .iter()

@@ -88,6 +88,7 @@ fn header_lines() {
             &MemSample {
                 total_kib: 500_000,
                 available_kib: 100_000,
+                cgroup_limit: false,
             },
             Some(100.0),
         ),
@@ -100,6 +101,7 @@ fn header_lines() {
             memory: MemSample {
                 total_kib: 1000,
                 available_kib: 600,
+                cgroup_limit: false,
             },
             high_for: Duration::from_secs(3725),
         })
@@ -172,6 +174,13 @@ fn busy_machine() -> FakeProc {
         raw_status_name: false,
     });
     // 781 (journald) and 8257 (dhclient) are in the table but have ended.
+    fake.set_cgroup(2713, b"0::/user.slice/user-1000.slice/session-2.scope\n");
+    fake.set_cgroup(1, b"0::/init.scope\n");
+    // A name systemd would refuse, with an escape in it: shown as its escaped path.
+    fake.set_cgroup(
+        1112,
+        b"12:memory:/system.slice/pol\x1b]0;kit.service\n0::/system.slice/pol\x1b]0;kit.service\n",
+    );
     fake
 }
 

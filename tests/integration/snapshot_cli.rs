@@ -30,14 +30,19 @@ fn prints_header_summary_table_and_details() {
         regex::Regex::new(r"^  RAM over the last \d+ms: ▇ {28}▇ \(low 75\.0%, high 75\.0%\)$")
             .unwrap();
     assert!(trend.is_match(lines[1]), "{}", lines[1]);
+    // The fake meminfo has MemFree and MemAvailable alone: all but free is other.
     assert_eq!(
         lines[2],
+        "  memory: processes 0 KiB, page cache 0 KiB, shared/tmpfs 0 KiB, kernel 0 KiB, free 488.28 MiB, other 1.43 GiB"
+    );
+    assert_eq!(
+        lines[3],
         "  top - 13:57:54 up 3 days,  7:59,  1 user,  load average: 0.14, 0.13, 0.14"
     );
-    assert!(lines[7].starts_with("USER "));
-    util::check_table(&lines[7..15].join("\n"));
-    assert_eq!(lines[15], "", "a blank line after the table");
-    assert_eq!(lines[16], "  #1 PID 2713 unavailable (process ended)");
+    assert!(lines[8].starts_with("USER "));
+    util::check_table(&lines[8..16].join("\n"));
+    assert_eq!(lines[16], "", "a blank line after the table");
+    assert_eq!(lines[17], "  #1 PID 2713 unavailable (process ended)");
     assert_eq!(stdout.matches("\n  #").count(), 2);
     assert!(stdout.ends_with("\n\n"));
 }

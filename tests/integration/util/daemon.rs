@@ -19,6 +19,7 @@ pub const MIB: u64 = 1024;
 
 /// Stands for an empty kernel log of the test's own, `kmsg` in the daemon's directory.
 const FAKE_KERNEL_LOG: &str = "<the test's kmsg>";
+const FAKE_SYS_ROOT: &str = "<the test's sysfs>";
 
 /// How a daemon is started; `Launch::new(...).start()`.
 pub struct Launch<'a> {
@@ -52,6 +53,8 @@ impl<'a> Launch<'a> {
                 ("--details", "3"),
                 // Never the machine's own kills: an empty file in the test's directory.
                 ("--kernel-log", FAKE_KERNEL_LOG),
+                // Never the machine's own cgroups: an empty directory in the test's.
+                ("--sys-root", FAKE_SYS_ROOT),
             ]
             .map(|(option, value)| (option.to_string(), value.into()))
             .to_vec(),
@@ -110,6 +113,10 @@ impl<'a> Launch<'a> {
         for (option, value) in &self.options {
             if value == FAKE_KERNEL_LOG {
                 command.arg(option).arg(&kernel_log);
+            } else if value == FAKE_SYS_ROOT {
+                let sys = dir.path().join("sys");
+                std::fs::create_dir_all(&sys).unwrap();
+                command.arg(option).arg(sys);
             } else {
                 command.arg(option).arg(value);
             }

@@ -2,7 +2,7 @@
 //! shell scripts.
 
 use std::cell::Cell;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -92,6 +92,11 @@ impl FakeProc {
             .unwrap();
         f.write_all(text).unwrap();
         f.set_len(u64::try_from(text.len()).unwrap()).unwrap();
+    }
+
+    /// `PID/cgroup`: which cgroups a process is in.
+    pub fn set_cgroup(&self, pid: u32, text: &[u8]) {
+        std::fs::write(self.path().join(pid.to_string()).join("cgroup"), text).unwrap();
     }
 
     pub fn add(&self, p: &FakeProcess) {
@@ -191,8 +196,18 @@ pub fn snapshot(fake: &FakeProc, ps_body: &str, top_body: &str, extra: &[&str]) 
     } else {
         &["--kernel-log", "off"]
     };
+    // Never the machine's own cgroups, unless the test gives a sysfs.
+    let sys_root = if extra.contains(&"--sys-root") {
+        Vec::new()
+    } else {
+        vec![
+            OsString::from("--sys-root"),
+            bin.path().join("sys").into_os_string(),
+        ]
+    };
     program_without_env()
         .arg("snapshot")
+        .args(sys_root)
         .arg("--proc-root")
         .arg(fake.path())
         .arg("--ps-bin")

@@ -88,7 +88,17 @@ pub static OOM_KILL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The first words of the context lines, in the order a report holds them.
-pub const CONTEXT_WORDS: [&str; 2] = ["  RAM over the last ", "  grew most since "];
+pub const CONTEXT_WORDS: [&str; 6] = [
+    "  RAM over the last ",
+    "  grew most since ",
+    "  memory: ",
+    "  pressure: ",
+    "  tmpfs: ",
+    "  unit ",
+];
+
+/// The one context line a report may hold several of.
+const REPEATED_CONTEXT: &str = "  unit ";
 
 /// Whether `line` is one of a report's context lines.
 pub fn is_context_line(line: &str) -> bool {
@@ -104,7 +114,7 @@ pub static MARKER: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub static DETAILS_ENTRY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^  #(\d+) PID (\d+)(?: (.*))?$").unwrap());
-pub const DETAIL_LABELS: [&str; 11] = [
+pub const DETAIL_LABELS: [&str; 12] = [
     "user:",
     "command:",
     "started:",
@@ -116,6 +126,7 @@ pub const DETAIL_LABELS: [&str; 11] = [
     "state:",
     "parent:",
     "cwd:",
+    "unit:",
 ];
 pub const ODD_LINE: &str = "  (ps line ";
 
@@ -197,7 +208,7 @@ pub struct DetailsEntry {
     pub pid: String,
     /// The text after `PID <n>`, `None` when there is none.
     pub name: Option<String>,
-    /// The eleven values, in the order of [`DETAIL_LABELS`].
+    /// The twelve values, in the order of [`DETAIL_LABELS`].
     pub values: Vec<String>,
 }
 
@@ -326,7 +337,7 @@ pub fn check_log(text: &str) -> Log {
                     kind >= next_context && summary_at_header == log.summary.len(),
                     "context line out of order at {context}"
                 );
-                next_context = kind + 1;
+                next_context = kind + usize::from(CONTEXT_WORDS[kind] != REPEATED_CONTEXT);
                 log.context.push(line.to_string());
             }
             At::Between | At::Summary | At::Details if entry.is_some() => {

@@ -17,6 +17,7 @@ pub fn busy_memory() -> memory_monitor::sample::MemSample {
     memory_monitor::sample::MemSample {
         total_kib: 3_879_731,
         available_kib: 650_117,
+        cgroup_limit: false,
     }
 }
 

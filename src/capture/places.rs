@@ -1,0 +1,23 @@
+//! Where the RAM is, beyond what each process holds: memory pressure, the tmpfs mounts, and the
+//! unit or container of every process with its cgroup's figure. Read at a report only, after ps
+//! and top, so the idle loop never pays for it.
+
+use std::path::Path;
+
+use crate::parse::pressure::Pressure;
+use crate::proc::{CgroupFs, TmpfsUse, UnitUse, read_pressure, read_tmpfs, read_units};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Places {
+    pub pressure: Option<Pressure>,
+    pub tmpfs: Vec<TmpfsUse>,
+    pub units: Vec<UnitUse>,
+}
+
+pub fn read_places(proc_root: &Path, sys_root: &Path) -> Places {
+    Places {
+        pressure: read_pressure(proc_root),
+        tmpfs: read_tmpfs(proc_root),
+        units: read_units(proc_root, &CgroupFs::find(sys_root)),
+    }
+}

@@ -1,0 +1,155 @@
+//! Which systemd unit or container holds the memory: every process's unit from
+//! `<proc-root>/PID/cgroup`, and each unit's memory from its cgroup, or the sum of its
+//! processes' resident memory where the cgroup's figure cannot be read. Read at a report only.
+
+use std::path::Path;
+
+use super::cgroupfs::{CgroupFs, Hierarchy, memory_path};
+use super::read_proc_file;
+use crate::parse::cgroup::{ProcCgroups, parse_proc_cgroup, unit_of};
+use crate::text::number::parse_u64;
+
+/// How many units a report names.
+pub const UNITS: usize = 5;
+
+/// A unit, a container, or (for processes in none) a cgroup path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitName {
+    /// Raw; a cgroup path when the process is in no unit.
+    pub name: Vec<u8>,
+    /// The unit's own cgroup.
+    pub cgroup: Vec<u8>,
+    pub hierarchy: Hierarchy,
+}
+
+/// Where a unit's figure comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measured {
+    /// The cgroup's own figure, as its memory controller counts it (page cache included).
+    Cgroup,
+    /// The sum of its processes' resident memory: the cgroup's figure could not be read.
+    ProcessRss,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitUse {
+    pub unit: UnitName,
+    pub bytes: u64,
+    pub measured: Measured,
+    pub limit_bytes: Option<u64>,
+    pub processes: u32,
+}
+
+/// The unit of a process, from the text of its `cgroup` file: v1's memory controller first
+/// (only hybrid and v1 machines have one, and there memory is counted on it: docker's cgroupfs
+/// driver puts a container's v2 path under containerd.service), then v2's line, then systemd's
+/// v1 hierarchy; a process in none is named by its cgroup's path.
+pub fn unit_of_process(cgroups: &ProcCgroups<'_>) -> Option<UnitName> {
+    let lines = [
+        (Hierarchy::MemoryV1, cgroups.memory_v1),
+        (Hierarchy::V2, cgroups.unified),
+        (Hierarchy::SystemdV1, cgroups.systemd_v1),
+    ];
+    for (hierarchy, path) in lines {
+        if let Some(unit) = path.and_then(unit_of) {
+            return Some(UnitName {
+                name: unit.name,
+                cgroup: unit.cgroup.to_vec(),
+                hierarchy,
+            });
+        }
+    }
+    // In no unit: the most telling path, a v1 memory cgroup over v2's root.
+    let (hierarchy, path) = match (cgroups.unified, cgroups.memory_v1) {
+        (Some(b"/") | None, Some(memory)) => (Hierarchy::MemoryV1, memory),
+        (Some(unified), _) => (Hierarchy::V2, unified),
+        (None, None) => (Hierarchy::SystemdV1, cgroups.systemd_v1?),
+    };
+    Some(UnitName {
+        name: path.to_vec(),
+        cgroup: path.to_vec(),
+        hierarchy,
+    })
+}
+
+/// Every unit that holds a process now, the most memory first (ties: by name).
+pub fn read_units(proc_root: &Path, fs: &CgroupFs) -> Vec<UnitUse> {
+    let page_size = rustix::param::page_size() as u64;
+    let mut units: Vec<(UnitName, u64, u32)> = Vec::new();
+    for entry in std::fs::read_dir(proc_root).into_iter().flatten().flatten() {
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.parse::<u32>().is_ok());
+        if !is_pid {
+            continue;
+        }
+        let Ok(text) = read_proc_file(&entry.path().join("cgroup")) else {
+            continue;
+        };
+        let Some(unit) = unit_of_process(&parse_proc_cgroup(&text)) else {
+            continue;
+        };
+        // Kernel threads have no resident memory of their own; they still count as processes.
+        let rss = read_proc_file(&entry.path().join("statm"))
+            .ok()
+            .and_then(|statm| resident_pages(&statm))
+            .unwrap_or(0)
+            .saturating_mul(page_size);
+        match units.iter_mut().find(|(known, _, _)| *known == unit) {
+            Some((_, bytes, count)) => {
+                *bytes = bytes.saturating_add(rss);
+                *count += 1;
+            }
+            None => units.push((unit, rss, 1)),
+        }
+    }
+    let mut uses: Vec<UnitUse> = units
+        .into_iter()
+        .map(|(unit, rss, processes)| {
+            let cgroup = cgroup_figure(fs, &unit);
+            UnitUse {
+                bytes: cgroup.map_or(rss, |(used, _)| used),
+                measured: if cgroup.is_some() {
+                    Measured::Cgroup
+                } else {
+                    Measured::ProcessRss
+                },
+                limit_bytes: cgroup.and_then(|(_, limit)| limit),
+                unit,
+                processes,
+            }
+        })
+        .collect();
+    uses.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.unit.name.cmp(&b.unit.name))
+    });
+    uses
+}
+
+/// The unit's cgroup figure and limit, from the hierarchy that has memory figures for it.
+fn cgroup_figure(fs: &CgroupFs, unit: &UnitName) -> Option<(u64, Option<u64>)> {
+    let hierarchy = match unit.hierarchy {
+        // On a hybrid machine v2 has no memory controller: systemd mirrors its units into
+        // v1's, under the same path.
+        Hierarchy::V2 if fs.v2_memory.is_none() => Hierarchy::MemoryV1,
+        other => other,
+    };
+    let memory = fs.memory_of(hierarchy, &unit.cgroup)?;
+    Some((memory.used_bytes, memory.limit_bytes))
+}
+
+/// The daemon's own cgroup in the hierarchy with memory figures, from `<proc-root>/self/cgroup`.
+pub fn own_memory_cgroup(proc_root: &Path, fs: &CgroupFs) -> Option<(Hierarchy, Vec<u8>)> {
+    let text = read_proc_file(&proc_root.join("self/cgroup")).ok()?;
+    let cgroups = parse_proc_cgroup(&text);
+    memory_path(fs, &cgroups).map(|(hierarchy, path)| (hierarchy, path.to_vec()))
+}
+
+/// `statm`'s second field: resident pages.
+fn resident_pages(statm: &[u8]) -> Option<u64> {
+    let field = statm.split(u8::is_ascii_whitespace).nth(1)?;
+    parse_u64(field)
+}
