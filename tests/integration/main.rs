@@ -19,6 +19,8 @@ mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
 mod kmsg;
+mod memory_places;
+mod memory_places_real;
 mod minutes_before;
 mod oom_daemon;
 mod oom_entries;

@@ -227,6 +227,27 @@ fn snapshot_works_without_psi() {
                 "{name}: {header}"
             );
             assert!(stdout.contains("\n  #1 PID "), "{name}: {stdout}");
+            // No PSI, no pressure line; the breakdown of the Pi's own meminfo is there.
+            assert!(!stdout.contains("\n  pressure:"), "{name}: {stdout}");
+            assert!(
+                stdout.contains("\n  memory: processes "),
+                "{name}: {stdout}"
+            );
+            // With psi=1 on the kernel's command line, the line appears.
+            fake.set_pressure("some avg10=0.50 avg60=0.10 avg300=0.02 total=1234\nfull avg10=0.25 avg60=0.05 avg300=0.01 total=567\n");
+            let out = snapshot(
+                &fake,
+                &cat("psaux_jc-centos77_1.txt"),
+                &cat("top_jc-ubuntu2010_1.txt"),
+                &["--details", "1"],
+            );
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                stdout.contains(
+                    "\n  pressure: some 0.5% full 0.2% over 10s, some 0.1% full 0.1% over 60s\n"
+                ),
+                "{name}: {stdout}"
+            );
         }
     }
 }
@@ -273,6 +294,7 @@ fn daemon_reports_the_high_file_and_not_the_idle_one(pi: &Pi) {
 
     let incidents = daemon.read("incidents.log");
     assert_eq!(report_count(&incidents), 1, "{incidents}");
+    assert!(!incidents.contains("\n  pressure:"), "no PSI: {incidents}");
     let header = format!(
         " | incident 1 | RAM {}% ({}) | CPU ",
         pi.shown[1], pi.sizes[1]

@@ -165,3 +165,139 @@ pub fn may_lower_oom_score_adj() -> bool {
         })
         .is_some_and(|caps| caps & (1 << CAP_SYS_RESOURCE) != 0)
 }
+
+/// A cgroup of the test's own, for where processes are accounted rather than for kills: no
+/// limit is hit, so tests with it need not wait for each other. Removed, with what it holds,
+/// when dropped.
+pub struct TestCgroup {
+    pub dir: PathBuf,
+    /// As `/proc/PID/cgroup` shows it.
+    pub path: String,
+}
+
+impl TestCgroup {
+    /// `name` in the v2 hierarchy (`/sys/fs/cgroup/unified` on a hybrid machine), or a skip.
+    pub fn unified(name: &str) -> Option<TestCgroup> {
+        let root = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+            .into_iter()
+            .find(|root| Path::new(root).join("cgroup.controllers").exists());
+        TestCgroup::make(root, name)
+    }
+
+    /// `name` where memory is accounted (v1's memory controller, else v2 with its memory
+    /// controller), with `limit` bytes as its memory limit; or a skip.
+    pub fn memory(name: &str, limit: u64) -> Option<TestCgroup> {
+        let root = if Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
+            Some(("/sys/fs/cgroup/memory", "memory.limit_in_bytes"))
+        } else if std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"))
+        {
+            Some(("/sys/fs/cgroup", "memory.max"))
+        } else {
+            None
+        };
+        let cgroup = TestCgroup::make(root.map(|(root, _)| root), name)?;
+        let (_, limit_file) = root?;
+        std::fs::write(cgroup.dir.join(limit_file), limit.to_string()).unwrap();
+        Some(cgroup)
+    }
+
+    fn make(root: Option<&str>, name: &str) -> Option<TestCgroup> {
+        if !rustix::process::geteuid().is_root() {
+            super::skip(
+                "root (to make a cgroup)",
+                "run the tests as root, as CI does",
+            );
+            return None;
+        }
+        let Some(root) = root else {
+            super::skip(
+                "a cgroup hierarchy (/sys/fs/cgroup)",
+                "run on a Linux machine with cgroups mounted",
+            );
+            return None;
+        };
+        let dir = Path::new(root).join(name);
+        // What a run that was killed left behind.
+        if dir.exists() {
+            drop(TestCgroup {
+                dir: dir.clone(),
+                path: String::new(),
+            });
+        }
+        std::fs::create_dir(&dir).unwrap();
+        Some(TestCgroup {
+            dir,
+            path: format!("/{name}"),
+        })
+    }
+
+    /// A shell script run inside the cgroup: it moves itself in, then runs `script`.
+    pub fn run(&self, script: &str) -> Child {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > '{}/cgroup.procs' && {script}",
+                self.dir.display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// A process in the cgroup that holds about `mib` MiB until it is killed; returns once it
+    /// holds it.
+    pub fn holding(&self, mib: u64) -> Child {
+        let flag = tempfile::tempdir().unwrap();
+        let ready = flag.path().join("ready");
+        let child = self.run(&format!(
+            "x=$(head -c {} /dev/zero | tr '\\0' a); : > '{}'; sleep 600; echo ${{#x}}",
+            mib * 1024 * 1024,
+            ready.display()
+        ));
+        let deadline = Instant::now() + super::patience(Duration::from_secs(30));
+        while !ready.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the process did not fill its memory"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    /// The wrapper that starts a program in this cgroup.
+    pub fn wrapper(&self) -> Vec<std::ffi::OsString> {
+        [
+            "sh",
+            "-c",
+            &format!(
+                "echo $$ > '{}/cgroup.procs' && exec \"$@\"",
+                self.dir.display()
+            ),
+            "sh",
+        ]
+        .map(Into::into)
+        .to_vec()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|p| p.parse::<i32>().ok()) {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                }
+            }
+            if std::fs::remove_dir(&self.dir).is_ok() || Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

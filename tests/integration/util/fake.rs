@@ -94,6 +94,18 @@ impl FakeProc {
         f.set_len(u64::try_from(text.len()).unwrap()).unwrap();
     }
 
+    /// `pressure/memory`, as a kernel with PSI on has it.
+    pub fn set_pressure(&self, text: &str) {
+        std::fs::create_dir_all(self.path().join("pressure")).unwrap();
+        std::fs::write(self.path().join("pressure/memory"), text).unwrap();
+    }
+
+    /// `self/cgroup`: the cgroups of the program that reads this procfs.
+    pub fn set_own_cgroup(&self, text: &str) {
+        std::fs::create_dir_all(self.path().join("self")).unwrap();
+        std::fs::write(self.path().join("self/cgroup"), text).unwrap();
+    }
+
     /// `PID/cgroup`: which cgroups a process is in.
     pub fn set_cgroup(&self, pid: u32, text: &[u8]) {
         std::fs::write(self.path().join(pid.to_string()).join("cgroup"), text).unwrap();
@@ -124,6 +136,14 @@ impl FakeProc {
             .as_bytes(),
         );
         std::fs::write(dir.join("status"), status).unwrap();
+        let page_kib = rustix::param::page_size() as u64 / 1024;
+        let statm = format!(
+            "{} {} 100 10 0 {} 0\n",
+            p.rss_kib * 3 / page_kib,
+            p.rss_kib / page_kib,
+            p.rss_kib / page_kib
+        );
+        std::fs::write(dir.join("statm"), statm).unwrap();
         let mut stat = format!("{} (", p.pid).into_bytes();
         stat.extend_from_slice(&p.name);
         stat.extend_from_slice(

@@ -21,7 +21,7 @@ pub static MARKER_LIKE: LazyLock<Regex> =
 /// A real header line, exactly as docs/log-format.md writes it; [`header`] reads its parts.
 pub static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d) \| (?:snapshot|incident (?P<incident>\d+)) \| RAM (?P<ram>\d+\.\d)% \((?P<sizes>\S+ of \S+ [KMG]iB)\) \| CPU (?:(?P<cpu>\d+\.\d)%|n/a)(?: \| (?:above (?P<threshold>\S+) for (?P<high_for>\S+?)(?:, (?P<since>\S+) since first report)?|above (?P<urgent>\S+) \(urgent\)|(?P<oom>after an OOM kill)))?$",
+        r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d) \| (?:snapshot|incident (?P<incident>\d+)) \| RAM (?P<ram>\d+\.\d)%(?: of the (?P<limit>\S+ [KMG]iB) cgroup limit)? \((?P<sizes>\S+ of \S+ [KMG]iB)\) \| CPU (?:(?P<cpu>\d+\.\d)%|n/a)(?: \| (?:above (?P<threshold>\S+) for (?P<high_for>\S+?)(?:, (?P<since>\S+) since first report)?|above (?P<urgent>\S+) \(urgent\)|(?P<oom>after an OOM kill)))?$",
     )
     .unwrap()
 });
@@ -33,6 +33,8 @@ pub struct Header {
     /// `None` for a snapshot.
     pub incident: Option<u32>,
     pub ram_percent: f64,
+    /// `512.00 MiB` in `RAM 83.2% of the 512.00 MiB cgroup limit`.
+    pub limit: Option<String>,
     /// `3.08 of 3.70 GiB`.
     pub sizes: String,
     /// `None` for `CPU n/a`.
@@ -55,6 +57,7 @@ pub fn header(line: &str) -> Option<Header> {
         time: text("time")?,
         incident: text("incident").map(|n| n.parse().unwrap()),
         ram_percent: text("ram")?.parse().unwrap(),
+        limit: text("limit"),
         sizes: text("sizes")?,
         cpu_percent: text("cpu").map(|c| c.parse().unwrap()),
         threshold: text("threshold"),
