@@ -229,3 +229,25 @@ pub fn baseline_cost(runs: usize) -> (f64, f64, usize) {
         processes,
     )
 }
+
+/// What finding where the RAM is costs, in-process as a report reads it: the unit of every
+/// process (its `cgroup` and `statm`) with each unit's cgroup figures, the tmpfs mounts, and
+/// PSI. Median CPU and wall time in ms over `runs`, and how many units there were.
+pub fn places_cost(runs: usize) -> (f64, f64, usize) {
+    let (proc_root, sys_root) = (Path::new("/proc"), Path::new("/sys"));
+    let mut cpu = Vec::new();
+    let mut wall = Vec::new();
+    let mut units = 0;
+    for _ in 0..runs {
+        let (start_cpu, start) = (thread_cpu(), std::time::Instant::now());
+        let places = capture::read_places(proc_root, sys_root);
+        cpu.push(crate::measure::ms(thread_cpu() - start_cpu));
+        wall.push(crate::measure::ms(start.elapsed()));
+        units = places.units.len();
+    }
+    (
+        crate::measure::median(cpu),
+        crate::measure::median(wall),
+        units,
+    )
+}

@@ -196,6 +196,7 @@ fn main() {
     );
     let mut ps_kib_at_5000 = None;
     let mut baselines = String::new();
+    let mut places = String::new();
     for &size in &options.sizes {
         let extra = size.saturating_sub(process_count());
         eprintln!("capture at {size} processes ({extra} idle sleeps added)");
@@ -206,6 +207,14 @@ fn main() {
             options.capture_runs
         };
         let cost = capture::measure(&options.monitor, capture_runs);
+        if [100, 1000, 5000].contains(&size) {
+            let (cpu, wall, units) = capture::places_cost(capture_runs);
+            let _ = writeln!(
+                places,
+                "| {} | {capture_runs} | {units} | {cpu:.2} ms | {wall:.2} ms |",
+                process_count()
+            );
+        }
         if [1000, 5000].contains(&size) {
             let (cpu, wall, processes) = capture::baseline_cost(capture_runs);
             let _ = writeln!(
@@ -283,6 +292,17 @@ fn main() {
              Read at an episode's first high sample and after each report: `stat` of every \
              process, in-process.\n\n\
              | processes | runs | CPU | wall |\n|---:|---:|---:|---:|\n{baselines}"
+        );
+    }
+
+    if !places.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Where the RAM is: units, tmpfs and PSI (medians)\n\n\
+             Read at each report, after ps and top, in-process: every process's `cgroup` and \
+             `statm`, each unit's cgroup figures under /sys, the tmpfs mounts of PID 1, and \
+             `/proc/pressure/memory`. The snapshot above pays for it too.\n\n\
+             | processes | runs | units | CPU | wall |\n|---:|---:|---:|---:|---:|\n{places}"
         );
     }
 

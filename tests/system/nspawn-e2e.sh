@@ -504,6 +504,31 @@ check "incidents.log and details.log 0640 memory-monitor" [ "$(in_ct stat -c '%U
 check "NRestarts=0 after restart with new settings" [ "$(svc NRestarts)" = 0 ]
 timing "first incident" "$t"
 
+# ================================================================ 4b. where the RAM is, as the service sees it
+# A service's unit, and a file in the container's /dev/shm: the service has a /dev (and so a
+# /dev/shm) of its own, and finds the container's through /proc/1.
+t=$(now)
+ct_sh 'systemd-run --quiet --unit=demo-hog sh -c "x=\$(head -c 80000000 /dev/zero | tr \"\\0\" a); sleep 600"
+       head -c 52428800 /dev/zero >/dev/shm/mm-e2e-50m'
+last_report() { logs_cat incidents | awk '/ \| incident [0-9]+ \| RAM /{r=""} {r=r $0 "\n"} END{printf "%s", r}'; }
+context_has() { last_report | grep -Eq "$1"; }
+context_line() { last_report | grep -E "$1" | head -n1; }
+if wait_for 20 context_has '^  unit demo-hog\.service: [0-9.]+ MiB'; then
+    pass "a report names the unit of systemd-run --unit=demo-hog:$(context_line '^  unit demo-hog')"
+else
+    fail "no report names demo-hog.service"; last_report | head -n 12 | sed 's/^/       | /'
+fi
+if wait_for 20 context_has '^  tmpfs: (.*, )?/dev/shm 50\.00 MiB'; then
+    pass "... and the container's /dev/shm holding the 50 MiB file:$(context_line '^  tmpfs: ')"
+else
+    fail "no report shows the 50 MiB in the container's /dev/shm"; last_report | head -n 12 | sed 's/^/       | /'
+fi
+check "... and the breakdown of its memory" context_has '^  memory: processes [0-9.]+ [KMG]iB, page cache '
+own_unit() { logs_cat details | grep -Fqx '    unit:     memory-monitor.service (cgroup /system.slice/memory-monitor.service)'; }
+check "details.log names the daemon's own unit, memory-monitor.service" own_unit
+ct_sh 'systemctl stop demo-hog; rm -f /dev/shm/mm-e2e-50m'
+timing "where the RAM is" "$t"
+
 # ================================================================ 5. rotation while reports are being written
 t=$(now)
 for i in 1 2 3; do
