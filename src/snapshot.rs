@@ -55,7 +55,7 @@ pub fn take(
         let _ = meminfo.sample();
     }
     let breakdown = parse_breakdown(meminfo.last_text()).ok();
-    let places = read_places(proc_root, sys_root);
+    let places = read_places(proc_root, sys_root, &evidence);
     let taken = started.elapsed();
     trend.push(taken, memory.used_percent());
     let entry = Entry::Report(Box::new(Report {

@@ -235,12 +235,25 @@ pub fn baseline_cost(runs: usize) -> (f64, f64, usize) {
 /// PSI. Median CPU and wall time in ms over `runs`, and how many units there were.
 pub fn places_cost(runs: usize) -> (f64, f64, usize) {
     let (proc_root, sys_root) = (Path::new("/proc"), Path::new("/sys"));
+    // The report's ps table, which gives the RSS of every process.
+    let ps = run_measured(&mut raw("ps", &PS_ARGS)).stdout;
+    let evidence = memory_monitor::report::Evidence {
+        top: Err(memory_monitor::report::Missing::Program(
+            memory_monitor::report::ProgramFailure::NotFound {
+                program: "top",
+                path: Vec::new(),
+            },
+        )),
+        ps: memory_monitor::parse::ps::parse_owned(ps).map_err(memory_monitor::report::Missing::Ps),
+        details: None,
+        notes: Vec::new(),
+    };
     let mut cpu = Vec::new();
     let mut wall = Vec::new();
     let mut units = 0;
     for _ in 0..runs {
         let (start_cpu, start) = (thread_cpu(), std::time::Instant::now());
-        let places = capture::read_places(proc_root, sys_root);
+        let places = capture::read_places(proc_root, sys_root, &evidence);
         cpu.push(crate::measure::ms(thread_cpu() - start_cpu));
         wall.push(crate::measure::ms(start.elapsed()));
         units = places.units.len();

@@ -299,9 +299,10 @@ fn main() {
         let _ = writeln!(
             out,
             "\n### Where the RAM is: units, tmpfs and PSI (medians)\n\n\
-             Read at each report, after ps and top, in-process: every process's `cgroup` and \
-             `statm`, each unit's cgroup figures under /sys, the tmpfs mounts of PID 1, and \
-             `/proc/pressure/memory`. The snapshot above pays for it too.\n\n\
+             Read at each report, after ps and top, in-process: the `cgroup.procs` of every cgroup \
+             under /sys/fs/cgroup, each unit's cgroup figures, the tmpfs mounts of PID 1, and \
+             `/proc/pressure/memory`; RSS comes from ps's table. The snapshot above pays for it \
+             too.\n\n\
              | processes | runs | units | CPU | wall |\n|---:|---:|---:|---:|---:|\n{places}"
         );
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::parse::pressure::Pressure;
 use crate::proc::{CgroupFs, TmpfsUse, UnitUse, read_pressure, read_tmpfs, read_units};
+use crate::report::Evidence;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Places {
@@ -14,10 +15,19 @@ pub struct Places {
     pub units: Vec<UnitUse>,
 }
 
-pub fn read_places(proc_root: &Path, sys_root: &Path) -> Places {
+/// `evidence` is the report's own: its ps table gives each process's RSS.
+pub fn read_places(proc_root: &Path, sys_root: &Path, evidence: &Evidence) -> Places {
+    let mut resident: Vec<(u32, u64)> = match &evidence.ps {
+        Ok(table) => table
+            .processes()
+            .filter_map(|p| Some((p.pid()?, p.rss_kib()?)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    resident.sort_unstable();
     Places {
         pressure: read_pressure(proc_root),
         tmpfs: read_tmpfs(proc_root),
-        units: read_units(proc_root, &CgroupFs::find(sys_root)),
+        units: read_units(proc_root, &CgroupFs::find(sys_root), &resident),
     }
 }

@@ -251,7 +251,7 @@ impl Loop<'_> {
             threshold_percent: self.rules.threshold_percent,
             urgent_percent: self.rules.urgent_percent,
         };
-        let places = read_places(&self.settings.proc_root, &self.settings.sys_root);
+        let places = read_places(&self.settings.proc_root, &self.settings.sys_root, &evidence);
         let entry = Entry::Report(Box::new(Report {
             time,
             occasion,

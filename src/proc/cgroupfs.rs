@@ -31,6 +31,9 @@ pub struct CgroupFs {
     pub v2_memory: Option<PathBuf>,
     /// The v1 memory controller.
     pub memory_v1: Option<PathBuf>,
+    /// Every hierarchy whose cgroups list their processes (`cgroup.procs`), in the order a
+    /// process's unit is looked for: v1's memory controller, v2, systemd's v1 hierarchy.
+    pub listing: Vec<(Hierarchy, PathBuf)>,
 }
 
 /// A cgroup's memory: what it holds, and its limit (`None`: no limit).
@@ -54,9 +57,26 @@ impl CgroupFs {
             .find(|v2| has_memory(v2));
         let memory_v1 =
             Some(root.join("memory")).filter(|v1| v1.join("memory.usage_in_bytes").exists());
+        let v2 = [root.clone(), root.join("unified")]
+            .into_iter()
+            .find(|v2| v2.join("cgroup.controllers").exists());
+        let listing = [
+            (Hierarchy::MemoryV1, memory_v1.clone()),
+            (Hierarchy::V2, v2.clone()),
+            // On v2 alone, `systemd` under the root would be a cgroup, not a hierarchy.
+            (
+                Hierarchy::SystemdV1,
+                Some(root.join("systemd")).filter(|_| v2.as_deref() != Some(root.as_path())),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(hierarchy, dir)| Some((hierarchy, dir?)))
+        .filter(|(_, dir)| dir.join("cgroup.procs").exists())
+        .collect();
         CgroupFs {
             v2_memory,
             memory_v1,
+            listing,
         }
     }
 

@@ -2,7 +2,8 @@
 //! `<proc-root>/PID/cgroup`, and each unit's memory from its cgroup, or the sum of its
 //! processes' resident memory where the cgroup's figure cannot be read. Read at a report only.
 
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use super::cgroupfs::{CgroupFs, Hierarchy, memory_path};
 use super::read_proc_file;
@@ -72,30 +73,22 @@ pub fn unit_of_process(cgroups: &ProcCgroups<'_>) -> Option<UnitName> {
     })
 }
 
-/// Every unit that holds a process now, the most memory first (ties: by name).
-pub fn read_units(proc_root: &Path, fs: &CgroupFs) -> Vec<UnitUse> {
-    let page_size = rustix::param::page_size() as u64;
-    let mut units: Vec<(UnitName, u64, u32)> = Vec::new();
-    for entry in std::fs::read_dir(proc_root).into_iter().flatten().flatten() {
-        let is_pid = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|name| name.parse::<u32>().is_ok());
-        if !is_pid {
-            continue;
-        }
-        let Ok(text) = read_proc_file(&entry.path().join("cgroup")) else {
-            continue;
-        };
-        let Some(unit) = unit_of_process(&parse_proc_cgroup(&text)) else {
-            continue;
-        };
-        // Kernel threads have no resident memory of their own; they still count as processes.
-        let rss = read_proc_file(&entry.path().join("statm"))
+/// Every unit that holds a process now, the most memory first (ties: by name). `resident` is
+/// each process's RSS in KiB from the report's ps table, sorted by PID: a unit without a cgroup
+/// figure sums it, and only a process ps did not list has its `statm` read.
+pub fn read_units(proc_root: &Path, fs: &CgroupFs, resident: &[(u32, u64)]) -> Vec<UnitUse> {
+    let page_kib = rustix::param::page_size() as u64 / 1024;
+    let rss_kib = |pid: u32| match resident.binary_search_by_key(&pid, |&(pid, _)| pid) {
+        Ok(at) => resident.get(at).map_or(0, |&(_, kib)| kib),
+        Err(_) => read_proc_file(&proc_root.join(pid.to_string()).join("statm"))
             .ok()
             .and_then(|statm| resident_pages(&statm))
             .unwrap_or(0)
-            .saturating_mul(page_size);
+            .saturating_mul(page_kib),
+    };
+    let mut units: Vec<(UnitName, u64, u32)> = Vec::new();
+    for (pid, unit) in members(proc_root, fs) {
+        let rss = rss_kib(pid).saturating_mul(1024);
         match units.iter_mut().find(|(known, _, _)| *known == unit) {
             Some((_, bytes, count)) => {
                 *bytes = bytes.saturating_add(rss);
@@ -127,6 +120,114 @@ pub fn read_units(proc_root: &Path, fs: &CgroupFs) -> Vec<UnitUse> {
             .then_with(|| a.unit.name.cmp(&b.unit.name))
     });
     uses
+}
+
+/// Every process and its unit. From the cgroups' own lists of their processes where the
+/// hierarchies can be walked: a few dozen reads, where reading `/proc/PID/cgroup` of every
+/// process would cost more than ps itself. Else from `<proc-root>/PID/cgroup`.
+fn members(proc_root: &Path, fs: &CgroupFs) -> Vec<(u32, UnitName)> {
+    let walked: Vec<(Hierarchy, Listed)> = fs
+        .listing
+        .iter()
+        .map(|(hierarchy, root)| (*hierarchy, Listed::walk(root)))
+        .filter(|(_, listed)| !listed.pids.is_empty())
+        .collect();
+    if walked.is_empty() {
+        return from_proc(proc_root);
+    }
+    let mut pids: Vec<u32> = walked
+        .iter()
+        .flat_map(|(_, listed)| listed.pids.iter().map(|&(pid, _)| pid))
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.into_iter()
+        .filter_map(|pid| {
+            let mut cgroups = ProcCgroups::default();
+            for (hierarchy, listed) in &walked {
+                let path = listed.path_of(pid);
+                match hierarchy {
+                    Hierarchy::MemoryV1 => cgroups.memory_v1 = path,
+                    Hierarchy::V2 => cgroups.unified = path,
+                    Hierarchy::SystemdV1 => cgroups.systemd_v1 = path,
+                }
+            }
+            Some((pid, unit_of_process(&cgroups)?))
+        })
+        .collect()
+}
+
+fn from_proc(proc_root: &Path) -> Vec<(u32, UnitName)> {
+    std::fs::read_dir(proc_root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let text = read_proc_file(&entry.path().join("cgroup")).ok()?;
+            Some((pid, unit_of_process(&parse_proc_cgroup(&text))?))
+        })
+        .collect()
+}
+
+/// One hierarchy's cgroups and the processes each lists.
+struct Listed {
+    /// `/`, `/system.slice`, …: each cgroup's path as `/proc/PID/cgroup` would show it.
+    paths: Vec<Vec<u8>>,
+    /// Each process and the index of its cgroup's path, sorted by PID.
+    pids: Vec<(u32, usize)>,
+}
+
+/// Deeper than any real hierarchy: a loop or a hostile tree ends here.
+const MOST_DEPTH: usize = 64;
+
+impl Listed {
+    fn walk(root: &Path) -> Listed {
+        let mut listed = Listed {
+            paths: Vec::new(),
+            pids: Vec::new(),
+        };
+        let mut pending: Vec<(PathBuf, Vec<u8>, usize)> =
+            vec![(root.to_path_buf(), b"/".to_vec(), 0)];
+        while let Some((dir, path, depth)) = pending.pop() {
+            if let Ok(procs) = read_proc_file(&dir.join("cgroup.procs")) {
+                let at = listed.paths.len();
+                let before = listed.pids.len();
+                listed.pids.extend(
+                    procs
+                        .split(|&b| b == b'\n')
+                        .filter_map(|line| parse_u64(line.trim_ascii()))
+                        .filter_map(|pid| Some((u32::try_from(pid).ok()?, at))),
+                );
+                if listed.pids.len() > before {
+                    listed.paths.push(path.clone());
+                }
+            }
+            if depth >= MOST_DEPTH {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    let name = entry.file_name();
+                    let mut child = path.clone();
+                    if child.len() > 1 {
+                        child.push(b'/');
+                    }
+                    child.extend_from_slice(name.as_bytes());
+                    pending.push((entry.path(), child, depth + 1));
+                }
+            }
+        }
+        listed.pids.sort_unstable();
+        listed.pids.dedup_by_key(|&mut (pid, _)| pid);
+        listed
+    }
+
+    fn path_of(&self, pid: u32) -> Option<&[u8]> {
+        let at = self.pids.binary_search_by_key(&pid, |&(pid, _)| pid).ok()?;
+        let &(_, index) = self.pids.get(at)?;
+        self.paths.get(index).map(Vec::as_slice)
+    }
 }
 
 /// The unit's cgroup figure and limit, from the hierarchy that has memory figures for it.

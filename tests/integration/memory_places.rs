@@ -139,6 +139,8 @@ fn units_and_containers_on_cgroup_v2_with_their_figures_limits_and_counts() {
         fake.add(&process(*pid, name, *rss));
         fake.set_cgroup(*pid, cgroup.as_bytes());
     }
+    // And invalid UTF-8 at its end.
+    fake.set_cgroup(501, b"0::/system.slice/ev\x1b]0;il\xff\n");
     sys.v2_cgroup("/system.slice/nginx.service", 48 * MIB, Some(64 * MIB));
     sys.v2_cgroup(
         &format!("/system.slice/docker-{docker}.scope"),
@@ -170,7 +172,7 @@ fn units_and_containers_on_cgroup_v2_with_their_figures_limits_and_counts() {
     let units = starting(&lines, "  unit ");
     assert_eq!(
         units.last().unwrap(),
-        "  unit /system.slice/ev\\x1b]0;il: 2.00 MiB, 1 processes (sum of their RSS)"
+        "  unit /system.slice/ev\\x1b]0;il\\xff: 2.00 MiB, 1 processes (sum of their RSS)"
     );
 }
 
@@ -396,4 +398,46 @@ fn pressure_is_shown_where_the_kernel_has_psi() {
         .unwrap();
     assert!(lines[at - 1].starts_with("  memory: "));
     assert!(lines[at + 1].starts_with("  top - "));
+}
+
+#[test]
+fn where_the_cgroups_list_their_processes_no_process_file_is_read() {
+    // A hybrid machine whose cgroups say who is in them: the processes' own files are not
+    // needed, and the RSS of a unit without figures is ps's (PID 1205 has 27244 KiB in the
+    // ps sample, PID 1 6680 KiB).
+    let fake = FakeProc::new();
+    let sys = FakeSys::hybrid();
+    let id = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    sys.write("fs/cgroup/memory/cgroup.procs", "1\n1205\n");
+    sys.write(
+        &format!("fs/cgroup/memory/docker/{id}/cgroup.procs"),
+        "823\n",
+    );
+    sys.write(
+        &format!("fs/cgroup/memory/docker/{id}/memory.usage_in_bytes"),
+        "209715200\n",
+    );
+    sys.write(
+        &format!("fs/cgroup/memory/docker/{id}/memory.limit_in_bytes"),
+        "268435456\n",
+    );
+    sys.write("fs/cgroup/unified/cgroup.procs", "");
+    sys.write("fs/cgroup/unified/init.scope/cgroup.procs", "1\n");
+    sys.write(
+        "fs/cgroup/unified/system.slice/containerd.service/cgroup.procs",
+        "823\n",
+    );
+    sys.write(
+        "fs/cgroup/unified/system.slice/demo\\x2dx.service/cgroup.procs",
+        "1205\n",
+    );
+    let lines = snapshot_lines(&fake, &["--sys-root", sys.arg(), "--details", "0"]);
+    assert_eq!(
+        starting(&lines, "  unit "),
+        [
+            "  unit docker 9f8e7d6c5b4a: 200.00 MiB of its 256.00 MiB limit, 1 processes",
+            "  unit demo-x.service: 26.61 MiB, 1 processes (sum of their RSS)",
+            "  unit init.scope: 6.52 MiB, 1 processes (sum of their RSS)",
+        ]
+    );
 }

@@ -527,6 +527,23 @@ check "... and the breakdown of its memory" context_has '^  memory: processes [0
 own_unit() { logs_cat details | grep -Fqx '    unit:     memory-monitor.service (cgroup /system.slice/memory-monitor.service)'; }
 check "details.log names the daemon's own unit, memory-monitor.service" own_unit
 ct_sh 'systemctl stop demo-hog; rm -f /dev/shm/mm-e2e-50m'
+# The memory scope, in the container's cgroup v2: a snapshot under a limit of its own, where the
+# container's systemd can set one. A host with a v1 memory controller delegates no memory
+# controller to the container (its v2 has none): there auto must stay on the host, and
+# --memory-scope cgroup must stop at start and say why.
+ct_run scope-snapshot systemd-run --quiet --scope -p MemoryMax=300M \
+    /usr/local/bin/memory-monitor snapshot --details 0 --kernel-log off
+scope_header=$(head -n1 "$WORK/scope-snapshot.out")
+if ct_sh 'grep -qw memory /sys/fs/cgroup/cgroup.controllers'; then
+    check "a snapshot under systemd-run -p MemoryMax=300M measures against the limit: $scope_header" \
+        sh -c "[ $RC = 0 ] && printf '%s\n' '$scope_header' | grep -Eq ' \| RAM [0-9.]+% of the 300\.00 MiB cgroup limit \('"
+else
+    check "no memory controller in the container's cgroup v2: auto measures the host: $scope_header" \
+        sh -c "[ $RC = 0 ] && printf '%s\n' '$scope_header' | grep -Eq ' \| RAM [0-9.]+% \([0-9.]+ of '"
+    ct_run scope-cgroup /usr/local/bin/memory-monitor snapshot --memory-scope cgroup --kernel-log off
+    check "... and --memory-scope cgroup stops at start, saying why" \
+        sh -c "[ $RC = 1 ] && grep -q 'no cgroup of memory-monitor has a memory limit it can read under /sys/fs/cgroup' '$WORK/scope-cgroup.out'"
+fi
 timing "where the RAM is" "$t"
 
 # ================================================================ 5. rotation while reports are being written
