@@ -2,6 +2,7 @@
 //! `<proc-root>/PID/cgroup`, and each unit's memory from its cgroup, or the sum of its
 //! processes' resident memory where the cgroup's figure cannot be read. Read at a report only.
 
+use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -86,17 +87,7 @@ pub fn read_units(proc_root: &Path, fs: &CgroupFs, resident: &[(u32, u64)]) -> V
             .unwrap_or(0)
             .saturating_mul(page_kib),
     };
-    let mut units: Vec<(UnitName, u64, u32)> = Vec::new();
-    for (pid, unit) in members(proc_root, fs) {
-        let rss = rss_kib(pid).saturating_mul(1024);
-        match units.iter_mut().find(|(known, _, _)| *known == unit) {
-            Some((_, bytes, count)) => {
-                *bytes = bytes.saturating_add(rss);
-                *count += 1;
-            }
-            None => units.push((unit, rss, 1)),
-        }
-    }
+    let units = tally(proc_root, fs, |pid| rss_kib(pid).saturating_mul(1024));
     let mut uses: Vec<UnitUse> = units
         .into_iter()
         .map(|(unit, rss, processes)| {
@@ -122,10 +113,19 @@ pub fn read_units(proc_root: &Path, fs: &CgroupFs, resident: &[(u32, u64)]) -> V
     uses
 }
 
-/// Every process and its unit. From the cgroups' own lists of their processes where the
-/// hierarchies can be walked: a few dozen reads, where reading `/proc/PID/cgroup` of every
-/// process would cost more than ps itself. Else from `<proc-root>/PID/cgroup`.
-fn members(proc_root: &Path, fs: &CgroupFs) -> Vec<(u32, UnitName)> {
+/// Each unit, the RSS of its processes and how many they are. Who is in which cgroup comes
+/// from the cgroups' own lists of their processes where the hierarchies can be walked: a few
+/// dozen reads, where reading `/proc/PID/cgroup` of every process would cost more than ps
+/// itself. Else from `<proc-root>/PID/cgroup`. Nothing is kept per process: the peak of a
+/// report at thousands of processes stays small.
+fn tally(proc_root: &Path, fs: &CgroupFs, rss: impl Fn(u32) -> u64) -> Vec<(UnitName, u64, u32)> {
+    let mut units: Vec<(UnitName, u64, u32)> = Vec::new();
+    let add = |unit: Option<usize>, pid: u32, units: &mut Vec<(UnitName, u64, u32)>| {
+        if let Some((_, bytes, count)) = unit.and_then(|at| units.get_mut(at)) {
+            *bytes = bytes.saturating_add(rss(pid));
+            *count += 1;
+        }
+    };
     let walked: Vec<(Hierarchy, Listed)> = fs
         .listing
         .iter()
@@ -133,7 +133,21 @@ fn members(proc_root: &Path, fs: &CgroupFs) -> Vec<(u32, UnitName)> {
         .filter(|(_, listed)| !listed.pids.is_empty())
         .collect();
     if walked.is_empty() {
-        return from_proc(proc_root);
+        for entry in std::fs::read_dir(proc_root).into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(text) = read_proc_file(&entry.path().join("cgroup")) else {
+                continue;
+            };
+            let unit = unit_of_process(&parse_proc_cgroup(&text)).map(|u| index_of(&mut units, u));
+            add(unit, pid, &mut units);
+        }
+        return units;
     }
     let mut pids: Vec<u32> = walked
         .iter()
@@ -141,33 +155,41 @@ fn members(proc_root: &Path, fs: &CgroupFs) -> Vec<(u32, UnitName)> {
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    pids.into_iter()
-        .filter_map(|pid| {
+    // Processes in the same cgroups share a unit: worked out once for each such set.
+    let mut known: HashMap<[Option<u32>; 3], Option<usize>> = HashMap::new();
+    for pid in pids {
+        let mut key = [None; 3];
+        for (slot, (_, listed)) in key.iter_mut().zip(&walked) {
+            *slot = listed.cgroup_of(pid);
+        }
+        let unit = *known.entry(key).or_insert_with(|| {
             let mut cgroups = ProcCgroups::default();
-            for (hierarchy, listed) in &walked {
-                let path = listed.path_of(pid);
+            for ((hierarchy, listed), at) in walked.iter().zip(key) {
+                let path = at
+                    .and_then(|at| listed.paths.get(at as usize))
+                    .map(Vec::as_slice);
                 match hierarchy {
                     Hierarchy::MemoryV1 => cgroups.memory_v1 = path,
                     Hierarchy::V2 => cgroups.unified = path,
                     Hierarchy::SystemdV1 => cgroups.systemd_v1 = path,
                 }
             }
-            Some((pid, unit_of_process(&cgroups)?))
-        })
-        .collect()
+            unit_of_process(&cgroups).map(|u| index_of(&mut units, u))
+        });
+        add(unit, pid, &mut units);
+    }
+    units
 }
 
-fn from_proc(proc_root: &Path) -> Vec<(u32, UnitName)> {
-    std::fs::read_dir(proc_root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let text = read_proc_file(&entry.path().join("cgroup")).ok()?;
-            Some((pid, unit_of_process(&parse_proc_cgroup(&text))?))
-        })
-        .collect()
+/// Where `unit` is in `units`, added with nothing yet when new.
+fn index_of(units: &mut Vec<(UnitName, u64, u32)>, unit: UnitName) -> usize {
+    match units.iter().position(|(known, _, _)| *known == unit) {
+        Some(at) => at,
+        None => {
+            units.push((unit, 0, 0));
+            units.len() - 1
+        }
+    }
 }
 
 /// One hierarchy's cgroups and the processes each lists.
@@ -175,7 +197,7 @@ struct Listed {
     /// `/`, `/system.slice`, …: each cgroup's path as `/proc/PID/cgroup` would show it.
     paths: Vec<Vec<u8>>,
     /// Each process and the index of its cgroup's path, sorted by PID.
-    pids: Vec<(u32, usize)>,
+    pids: Vec<(u32, u32)>,
 }
 
 /// Deeper than any real hierarchy: a loop or a hostile tree ends here.
@@ -191,7 +213,9 @@ impl Listed {
             vec![(root.to_path_buf(), b"/".to_vec(), 0)];
         while let Some((dir, path, depth)) = pending.pop() {
             if let Ok(procs) = read_proc_file(&dir.join("cgroup.procs")) {
-                let at = listed.paths.len();
+                let Ok(at) = u32::try_from(listed.paths.len()) else {
+                    break;
+                };
                 let before = listed.pids.len();
                 listed.pids.extend(
                     procs
@@ -223,10 +247,10 @@ impl Listed {
         listed
     }
 
-    fn path_of(&self, pid: u32) -> Option<&[u8]> {
+    /// The index of the path of `pid`'s cgroup.
+    fn cgroup_of(&self, pid: u32) -> Option<u32> {
         let at = self.pids.binary_search_by_key(&pid, |&(pid, _)| pid).ok()?;
-        let &(_, index) = self.pids.get(at)?;
-        self.paths.get(index).map(Vec::as_slice)
+        self.pids.get(at).map(|&(_, index)| index)
     }
 }
 
