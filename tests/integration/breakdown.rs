@@ -169,3 +169,17 @@ fn swap_shows_only_where_there_is_some() {
     .unwrap();
     assert_eq!(without.swap, None);
 }
+
+/// Files in a tmpfs are `shared/tmpfs`, not page cache and not a process's: the 3 GiB file of
+/// the local capture is all there.
+#[test]
+fn a_tmpfs_file_shows_as_shared_not_as_page_cache() {
+    let name = "local-epyc-24gb_x86_64_debian12-6.18_tmpfs-3gib.txt";
+    let b = parse_breakdown(&meminfo_fixture(name)).unwrap();
+    assert_eq!(b.shared_kib, 3_154_656, "{b:?}");
+    assert!(
+        b.shared_kib > 3 * GIB && b.shared_kib > b.processes_kib,
+        "{b:?}"
+    );
+    assert_eq!(b.swap, None);
+}
