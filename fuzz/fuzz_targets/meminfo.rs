@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
     let expected = MemSample {
         total_kib: u64::try_from(total).expect("read from a u64"),
         available_kib: u64::try_from(expected_available.min(total)).expect("at most the total"),
+        cgroup_limit: false,
     };
     assert_eq!(parsed.ok(), Some(expected), "{text}");
 });

@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         state: not_read(),
         parent: not_read(),
         cwd: not_read(),
+        unit: not_read(),
     };
     assert_one_clean_entry(process);
 });

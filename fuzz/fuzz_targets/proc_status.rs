@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
             name: Ok(b"init".to_vec()),
         }),
         cwd: not_read(),
+        unit: not_read(),
     };
     assert_one_clean_entry(process);
 });
