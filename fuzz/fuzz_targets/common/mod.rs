@@ -9,7 +9,8 @@ pub fn not_read<T>() -> Value<T> {
     Err(Unavailable::NotReported("not read by this fuzz target"))
 }
 
-/// The process's details.log entry is its twelve lines, none with a control character.
+/// The process's details.log entry is its thirteen lines (the PID line and twelve values),
+/// none with a control character.
 pub fn assert_one_clean_entry(process: ProcDetails) {
     let now = DateTime::from_timestamp(1_795_000_000, 0)
         .expect("a valid time")
@@ -20,7 +21,7 @@ pub fn assert_one_clean_entry(process: ProcDetails) {
         .strip_suffix('\n')
         .expect("the entry ends with a newline");
     let lines: Vec<&str> = body.split('\n').collect();
-    assert_eq!(lines.len(), 12, "{out:?}");
+    assert_eq!(lines.len(), 13, "{out:?}");
     for line in lines {
         assert!(!line.contains(char::is_control), "{line:?}");
     }
