@@ -1,7 +1,7 @@
 //! Where MemTotal is: the breakdown line of a report, from the text of the meminfo read the
 //! sample already made (parsed only at a report, so an idle tick does no more work).
 
-use super::meminfo::{MeminfoError, parse_kb};
+use super::meminfo::{MeminfoError, named_lines, parse_kb};
 
 /// The parts of MemTotal, in KiB. They add up to MemTotal exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,11 +120,7 @@ pub fn parse_breakdown(text: &[u8]) -> Result<Breakdown, MeminfoError> {
 
 fn parse_fields(text: &[u8]) -> Result<Fields, MeminfoError> {
     let mut fields = Fields::default();
-    for line in text.split(|&b| b == b'\n') {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let (name, rest) = line.split_at(colon);
+    for (name, rest) in named_lines(text) {
         let (slot, label): (&mut Option<u64>, &'static str) = match name {
             b"MemTotal" => (&mut fields.total, "MemTotal"),
             b"MemFree" => (&mut fields.free, "MemFree"),
@@ -139,9 +135,7 @@ fn parse_fields(text: &[u8]) -> Result<Fields, MeminfoError> {
             b"PageTables" => (&mut fields.page_tables, "PageTables"),
             _ => continue,
         };
-        *slot = Some(
-            parse_kb(rest.get(1..).unwrap_or_default()).ok_or(MeminfoError::Malformed(label))?,
-        );
+        *slot = Some(parse_kb(rest).ok_or(MeminfoError::Malformed(label))?);
     }
     Ok(fields)
 }

@@ -74,11 +74,7 @@ struct Fields {
 /// Cached + SReclaimable − Shmem stands in for it, the estimate `free` used before it existed.
 pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
     let mut fields = Fields::default();
-    for line in text.split(|&b| b == b'\n') {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let (name, rest) = line.split_at(colon);
+    for (name, rest) in named_lines(text) {
         let (slot, label): (&mut Option<u64>, &'static str) = match name {
             b"MemTotal" => (&mut fields.total, "MemTotal"),
             b"MemAvailable" => (&mut fields.available, "MemAvailable"),
@@ -89,9 +85,7 @@ pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
             b"Shmem" => (&mut fields.shmem, "Shmem"),
             _ => continue,
         };
-        *slot = Some(
-            parse_kb(rest.get(1..).unwrap_or_default()).ok_or(MeminfoError::Malformed(label))?,
-        );
+        *slot = Some(parse_kb(rest).ok_or(MeminfoError::Malformed(label))?);
         // MemTotal and MemAvailable are the first and third lines; the rest is read only on
         // kernels without MemAvailable.
         if fields.total.is_some() && fields.available.is_some() {
@@ -122,6 +116,15 @@ pub fn parse_meminfo(text: &[u8]) -> Result<MemSample, MeminfoError> {
         total_kib: total,
         available_kib: available.min(total),
         cgroup_limit: false,
+    })
+}
+
+/// Each `Name: value` line as its name and what follows the colon, without allocating.
+pub(super) fn named_lines(text: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    text.split(|&b| b == b'\n').filter_map(|line| {
+        let colon = line.iter().position(|&b| b == b':')?;
+        let (name, rest) = line.split_at(colon);
+        Some((name, rest.get(1..).unwrap_or_default()))
     })
 }
 
