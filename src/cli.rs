@@ -10,7 +10,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
 use crate::capture::{OUTPUT_LIMIT, Tools};
-use crate::daemon::{self, Settings};
+use crate::daemon::{self, HookSettings, Settings};
 use crate::decide::Rules;
 use crate::defaults;
 use crate::proc::MemoryScope;
@@ -71,6 +71,15 @@ struct RunArgs {
         default_value = defaults::LOG_DIR
     )]
     log_dir: PathBuf,
+    /// A program to run for every entry of incidents.log, with the entry on its stdin and
+    /// MEMORY_MONITOR_* variables (off for none).
+    #[arg(long, value_name = "PROGRAM", env = "MEMORY_MONITOR_ON_EVENT",
+        default_value = defaults::ON_EVENT, value_parser = parse_on_event)]
+    on_event: OnEvent,
+    /// How long the --on-event program may run before it is killed with what it started.
+    #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_HOOK_TIMEOUT",
+        allow_hyphen_values = true, default_value = defaults::HOOK_TIMEOUT, value_parser = parse_positive_duration)]
+    hook_timeout: Duration,
     #[command(flatten)]
     capture: CaptureArgs,
 }
@@ -171,6 +180,18 @@ fn parse_kernel_log(text: &str) -> Result<KernelLog, String> {
     }
 }
 
+/// `--on-event`: a program's path, or `off`.
+#[derive(Clone, Debug)]
+struct OnEvent(Option<PathBuf>);
+
+fn parse_on_event(text: &str) -> Result<OnEvent, String> {
+    match text {
+        "off" => Ok(OnEvent(None)),
+        "" => Err("give the path of a program to run on each entry, or off".into()),
+        path => Ok(OnEvent(Some(PathBuf::from(path)))),
+    }
+}
+
 fn parse_memory_scope(text: &str) -> Result<MemoryScope, String> {
     match text {
         "auto" => Ok(MemoryScope::Auto),
@@ -203,7 +224,7 @@ pub fn main() -> ExitCode {
             e.exit()
         }
         Err(e) => {
-            say!("memory-monitor: {}", one_line(&e));
+            say!(Error, "memory-monitor: {}", one_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -215,7 +236,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            say!("memory-monitor: {message}");
+            say!(Error, "memory-monitor: {message}");
             ExitCode::FAILURE
         }
     }
@@ -295,6 +316,10 @@ fn run(args: RunArgs) -> Result<(), String> {
         proc_root: args.capture.proc_root,
         sys_root: args.capture.sys_root,
         memory_scope: args.capture.memory_scope,
+        hook: args.on_event.0.map(|program| HookSettings {
+            program,
+            timeout: args.hook_timeout,
+        }),
     })
 }
 

@@ -22,6 +22,9 @@ pub const PS_BIN: &str = "ps";
 pub const TOP_BIN: &str = "top";
 // Far above their usual second: on a machine swapping hard they are slow too.
 pub const CAPTURE_TIMEOUT: &str = "10s";
+pub const ON_EVENT: &str = "off";
+// Long enough for a slow mail relay or a phone push over a bad link.
+pub const HOOK_TIMEOUT: &str = "30s";
 
 /// The decision rules at their defaults.
 pub fn rules() -> Rules {

@@ -66,6 +66,7 @@ impl KillWatch {
         let state_file = StateFile::in_dir(log_dir);
         let state = state_file.load().unwrap_or_else(|e| {
             say!(
+Warning,
                 "memory-monitor: cannot read {}: {e}; starting without it, so kills still in the kernel's log may be written again",
                 escape_path(state_file.path())
             );
@@ -87,14 +88,17 @@ impl KillWatch {
         };
         match (&source, counted_at_start) {
             (Source::Log(log), _) => say!(
+                Info,
                 "memory-monitor: OOM kills are read from {}",
                 escape_path(log.path())
             ),
             (Source::Counted { why }, Some(_)) => say!(
+                Warning,
                 "memory-monitor: OOM kills are counted from {} without their names: {why}",
                 escape_path(&proc_root.join("vmstat"))
             ),
             (Source::Counted { why }, None) => say!(
+                Warning,
                 "memory-monitor: OOM kills are not followed: {why}, and {} has no oom_kill count (Linux 4.13 and later have one)",
                 escape_path(&proc_root.join("vmstat"))
             ),
@@ -167,6 +171,7 @@ impl KillWatch {
                 match read {
                     Ok(read) => self.check_count |= read.lost,
                     Err(e) => say!(
+                        Warning,
                         "memory-monitor: cannot read {}: {e}; OOM kills may be missed",
                         escape_path(log.path())
                     ),
@@ -275,6 +280,7 @@ impl KillWatch {
     fn save(&mut self) {
         if let Err(e) = self.state_file.save(&self.state) {
             say!(
+                Error,
                 "memory-monitor: cannot write {}: {e}; a restart may write the same kills again",
                 escape_path(self.state_file.path())
             );

@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::{Sources, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
-use crate::output::Outputs;
+use crate::output::{Hook, Outputs};
 use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
 use crate::render::header::format_threshold;
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
@@ -39,6 +39,14 @@ pub struct Settings {
     /// Where cgroups are read: `<sys-root>/fs/cgroup`.
     pub sys_root: PathBuf,
     pub memory_scope: MemoryScope,
+    /// `--on-event`: `None` runs no hook.
+    pub hook: Option<HookSettings>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HookSettings {
+    pub program: PathBuf,
+    pub timeout: Duration,
 }
 
 /// The resident memory of every process when the running episode began or was last reported.
@@ -55,11 +63,15 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     settings.tools.check()?;
     let mut outputs =
         Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
+    if let Some(hook) = &settings.hook {
+        outputs.add(Box::new(Hook::start(&hook.program, hook.timeout)?));
+    }
     let mut rules = settings.rules;
     if let Some(urgent) = rules.urgent_percent
         && urgent <= rules.threshold_percent
     {
         say!(
+            Warning,
             "memory-monitor: --urgent {} is not above --threshold {}; running without urgent reports",
             format_threshold(urgent),
             format_threshold(rules.threshold_percent)
@@ -84,6 +96,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     allow_late_wakeups(settings.interval);
     keep_in_memory();
     say!(
+        Info,
         "memory-monitor {}: RAM {:.1}% in use; reporting when above {} for {} (sampled every {}, repeated every {}) to {}; memory scope: {}",
         env!("CARGO_PKG_VERSION"),
         first.used_percent(),
@@ -97,6 +110,14 @@ pub fn run(settings: &Settings) -> Result<(), String> {
             |cgroup| format!("cgroup ({})", cgroup.describe())
         ),
     );
+    if let Some(hook) = &settings.hook {
+        say!(
+            Info,
+            "memory-monitor: runs {} for every entry of incidents.log, one at a time (killed after {})",
+            escape_path(&hook.program),
+            format_setting(hook.timeout)
+        );
+    }
     let sources = Sources::of_this_system(
         settings.tools.clone(),
         settings.proc_root.clone(),
@@ -140,7 +161,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         }
     }
     outputs.last_try();
-    say!("memory-monitor: stopping on signal");
+    say!(Notice, "memory-monitor: stopping on signal");
     Ok(())
 }
 
@@ -302,6 +323,7 @@ fn keep_in_memory() {
     use rustix::mm::MlockAllFlags;
     if let Err(e) = rustix::mm::mlockall(MlockAllFlags::CURRENT | MlockAllFlags::ONFAULT) {
         say!(
+            Warning,
             "memory-monitor: cannot lock its memory in RAM ({e}); it may be paged out under pressure (the service's LimitMEMLOCK= allows it)"
         );
     }

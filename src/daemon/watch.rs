@@ -78,7 +78,11 @@ impl Watch {
         match result {
             Ok(sample) => {
                 if std::mem::take(&mut self.sampling_failed) {
-                    say!("memory-monitor: reading {} works again", escape_path(path));
+                    say!(
+                        Notice,
+                        "memory-monitor: reading {} works again",
+                        escape_path(path)
+                    );
                 }
                 self.last_sample_at = self.now();
                 self.trend.push(self.last_sample_at, sample.used_percent());
@@ -87,6 +91,7 @@ impl Watch {
             Err(e) => {
                 if !std::mem::replace(&mut self.sampling_failed, true) {
                     say!(
+                        Error,
                         "memory-monitor: cannot read {}: {e}; retrying every tick",
                         escape_path(path)
                     );

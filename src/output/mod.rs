@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 
 pub mod append;
 mod details_log;
+mod hook;
 mod incidents_log;
 pub mod stderr;
 mod stdout;
 
 pub use append::{AppendFile, NotWritten, Unusable, Written};
 pub use details_log::DetailsLog;
+pub use hook::Hook;
 pub use incidents_log::IncidentsLog;
 pub use stderr::Problems;
 pub use stdout::Stdout;
@@ -157,6 +159,11 @@ impl Outputs {
         ]))
     }
 
+    /// One more output, after the others.
+    pub fn add(&mut self, output: Box<dyn Output>) {
+        self.outputs.push(output);
+    }
+
     /// Hands `entry` to every output, and says how it went when that is news.
     pub fn write(&mut self, entry: &Entry) {
         for index in 0..self.outputs.len() {
@@ -176,12 +183,14 @@ impl Outputs {
             Delivery::Nothing | Delivery::Written(Written { delayed: 0 }) => {}
             Delivery::Written(Written { delayed }) => {
                 say!(
+                    Notice,
                     "memory-monitor: {} can be written again; {delayed} delayed entries written",
                     output.name()
                 );
             }
             Delivery::NotWritten(NotWritten { error, waiting }) => {
                 say!(
+                    Error,
                     "memory-monitor: cannot write {}: {error}; {waiting} entries kept in memory, retried at the next report",
                     output.name()
                 );
@@ -216,12 +225,16 @@ impl Outputs {
         let mut failed = false;
         for output in &mut self.outputs {
             if let Err(e) = output.reopen() {
-                say!("memory-monitor: SIGHUP: cannot open {}: {e}", output.name());
+                say!(
+                    Error,
+                    "memory-monitor: SIGHUP: cannot open {}: {e}",
+                    output.name()
+                );
                 failed = true;
             }
         }
         if !failed {
-            say!("memory-monitor: SIGHUP: log files reopened");
+            say!(Info, "memory-monitor: SIGHUP: log files reopened");
         }
         self.retry();
     }
@@ -233,6 +246,7 @@ impl Outputs {
             let lost = output.waiting();
             if lost > 0 {
                 say!(
+                    Error,
                     "memory-monitor: {lost} entries for {} could not be written and are lost",
                     output.short_name()
                 );

@@ -3,22 +3,49 @@
 
 use std::fmt;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Delivery, Output};
 use crate::report::{Entry, Occasion};
 
-/// Writes one line to stderr. A stderr that has gone away (a closed pipe, a journal stream
-/// lost) must not stop the watch, as `eprintln!` would by panicking: the message is then lost,
-/// the logs are not.
-pub fn say(message: fmt::Arguments) {
-    let _ = writeln!(std::io::stderr(), "{message}");
+/// How much a message matters, as syslog numbers it: journald reads a `<N>` at the start of a
+/// line of a service's stderr as its priority, so `journalctl -p warning` shows what matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
 }
 
-/// [`say`] with `format!`'s arguments.
+/// Whether stderr is the journal, so lines carry their level; on a terminal `<4>` is noise.
+static LEVEL_PREFIXES: AtomicBool = AtomicBool::new(false);
+
+/// Prefixes every later line with its level, or stops doing so.
+pub fn prefix_levels(on: bool) {
+    LEVEL_PREFIXES.store(on, Ordering::Relaxed);
+}
+
+/// Writes one line to stderr. A stderr that has gone away (a closed pipe, a journal stream
+/// lost) must not stop the watch, as `eprintln!` would by panicking: the message is then lost,
+/// the logs are not. Under the lock, so a hook's output never lands inside one of our lines.
+pub fn say(level: Level, message: fmt::Arguments) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = if LEVEL_PREFIXES.load(Ordering::Relaxed) {
+        writeln!(stderr, "<{}>{message}", level as u8)
+    } else {
+        writeln!(stderr, "{message}")
+    };
+}
+
+/// [`say`] with a [`Level`]'s name and `format!`'s arguments: `say!(Warning, "…", …)`.
 #[macro_export]
 macro_rules! say {
-    ($($arg:tt)*) => {
-        $crate::output::stderr::say(format_args!($($arg)*))
+    ($level:ident, $($arg:tt)*) => {
+        $crate::output::stderr::say(
+            $crate::output::stderr::Level::$level,
+            format_args!($($arg)*),
+        )
     };
 }
 
@@ -54,16 +81,16 @@ impl Output for Problems {
             Occasion::Snapshot => String::new(),
         };
         if let Some(why) = report.cpu_problem() {
-            say!("memory-monitor: {prefix}CPU n/a: {why}");
+            say!(Warning, "memory-monitor: {prefix}CPU n/a: {why}");
         }
         if !self.all {
             return Delivery::Nothing;
         }
         if let Err(why) = &report.evidence.ps {
-            say!("memory-monitor: {prefix}no process table: {why}");
+            say!(Error, "memory-monitor: {prefix}no process table: {why}");
         }
         for note in &report.evidence.notes {
-            say!("memory-monitor: {prefix}{note}");
+            say!(Warning, "memory-monitor: {prefix}{note}");
         }
         Delivery::Nothing
     }

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod details;
+pub mod facts;
 pub mod header;
 pub mod incident;
 pub mod memory;

@@ -88,6 +88,12 @@ impl<'a> Launch<'a> {
         self
     }
 
+    /// Sets a variable in the daemon's environment.
+    pub fn env(mut self, key: &str, value: &str) -> Launch<'a> {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     pub fn start(self) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let logs = self.log_dir.unwrap_or_else(|| dir.path().join("logs"));
@@ -256,6 +262,22 @@ impl Daemon {
         self.signal(signal);
         let status = self.child.wait().unwrap();
         (status, sent.elapsed(), self)
+    }
+
+    /// Waits for a daemon that is to exit by itself, as at a bad start.
+    pub fn exit_status(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + super::patience(Duration::from_secs(20));
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running: {}",
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn stderr_text(&self) -> String {
