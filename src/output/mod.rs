@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub mod append;
 mod details_log;
 mod incidents_log;
+pub mod journal;
 pub mod stderr;
 mod stdout;
 
