@@ -13,6 +13,7 @@ pub mod append;
 mod details_log;
 mod hook;
 mod incidents_log;
+pub mod journal;
 pub mod stderr;
 mod stdout;
 
