@@ -80,6 +80,9 @@ struct RunArgs {
     #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_HOOK_TIMEOUT",
         allow_hyphen_values = true, default_value = defaults::HOOK_TIMEOUT, value_parser = parse_positive_duration)]
     hook_timeout: Duration,
+    /// Where journald's socket is, for entries sent to the journal under systemd (for tests).
+    #[arg(long, value_name = "PATH", hide = true, default_value = defaults::JOURNAL_SOCKET)]
+    journal_socket: PathBuf,
     #[command(flatten)]
     capture: CaptureArgs,
 }
@@ -218,6 +221,7 @@ fn parse_positive_duration(text: &str) -> Result<Duration, String> {
 
 /// Runs the command line's command; the program's `main`.
 pub fn main() -> ExitCode {
+    crate::output::stderr::prefix_levels(crate::output::journal::stream::stderr_is_journal());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -316,6 +320,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         proc_root: args.capture.proc_root,
         sys_root: args.capture.sys_root,
         memory_scope: args.capture.memory_scope,
+        journal_socket: args.journal_socket,
         hook: args.on_event.0.map(|program| HookSettings {
             program,
             timeout: args.hook_timeout,

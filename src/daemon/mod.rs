@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::{Sources, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
-use crate::output::{Hook, Outputs};
+use crate::output::{Hook, Journal, Outputs, journal};
 use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
 use crate::render::header::format_threshold;
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
@@ -41,6 +41,8 @@ pub struct Settings {
     pub memory_scope: MemoryScope,
     /// `--on-event`: `None` runs no hook.
     pub hook: Option<HookSettings>,
+    /// Where journald's native entries go, when stderr is the journal.
+    pub journal_socket: PathBuf,
 }
 
 #[derive(Clone, Debug)]
@@ -61,11 +63,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     // Before anything starts a thread, so every thread inherits the blocked mask.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     settings.tools.check()?;
-    let mut outputs =
-        Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
-    if let Some(hook) = &settings.hook {
-        outputs.add(Box::new(Hook::start(&hook.program, hook.timeout)?));
-    }
+    let mut outputs = outputs(settings)?;
     let mut rules = settings.rules;
     if let Some(urgent) = rules.urgent_percent
         && urgent <= rules.threshold_percent
@@ -163,6 +161,27 @@ pub fn run(settings: &Settings) -> Result<(), String> {
     outputs.last_try();
     say!(Notice, "memory-monitor: stopping on signal");
     Ok(())
+}
+
+/// Every output of the daemon, in the order an entry goes to them. A bad log directory or hook
+/// stops the program at start rather than at its first incident.
+fn outputs(settings: &Settings) -> Result<Outputs, String> {
+    let mut outputs =
+        Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
+    if journal::stream::stderr_is_journal() {
+        match Journal::open(&settings.journal_socket) {
+            Ok(journal) => outputs.add(Box::new(journal)),
+            Err(e) => say!(
+                Warning,
+                "memory-monitor: cannot open the journal's socket {}: {e}; entries go to the logs only",
+                escape_path(&settings.journal_socket)
+            ),
+        }
+    }
+    if let Some(hook) = &settings.hook {
+        outputs.add(Box::new(Hook::start(&hook.program, hook.timeout)?));
+    }
+    Ok(outputs)
 }
 
 /// Stopped while capturing; nothing of that report was written.

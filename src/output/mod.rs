@@ -3,7 +3,8 @@
 //!
 //! To add an output, write one file here with a type that implements [`Output`], or [`TextLog`]
 //! for a log appended in the log directory with the backlog and whole-entry rules of
-//! [`append`], and add one line for it in [`Outputs::for_daemon`].
+//! [`append`], and add one line for it in [`Outputs::for_daemon`] (or, for an output that
+//! needs settings, as the hook and the journal do, in `daemon::outputs`).
 
 use std::io;
 use std::path::Path;
@@ -21,6 +22,7 @@ pub use append::{AppendFile, NotWritten, Unusable, Written};
 pub use details_log::DetailsLog;
 pub use hook::Hook;
 pub use incidents_log::IncidentsLog;
+pub use journal::Journal;
 pub use stderr::Problems;
 pub use stdout::Stdout;
 

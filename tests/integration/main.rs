@@ -19,6 +19,7 @@ mod hook;
 mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
+mod journal;
 mod kmsg;
 mod memory_places;
 mod memory_places_real;

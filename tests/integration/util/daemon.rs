@@ -38,6 +38,9 @@ pub struct Launch<'a> {
     pub proc_root: Option<PathBuf>,
     /// stderr a pipe whose reading end is closed at once, as when the journal's stream is lost.
     pub stderr_closed: bool,
+    /// As under systemd: stderr named by JOURNAL_STREAM, and native entries sent to this
+    /// socket.
+    pub journal: Option<PathBuf>,
 }
 
 impl<'a> Launch<'a> {
@@ -64,6 +67,7 @@ impl<'a> Launch<'a> {
             log_dir: None,
             proc_root: None,
             stderr_closed: false,
+            journal: None,
         }
     }
 
@@ -144,7 +148,16 @@ impl<'a> Launch<'a> {
         if self.stderr_closed {
             command.stderr(Stdio::piped());
         } else {
-            command.stderr(std::fs::File::create(&stderr).unwrap());
+            let file = std::fs::File::create(&stderr).unwrap();
+            if let Some(socket) = &self.journal {
+                use std::os::unix::fs::MetadataExt;
+                let meta = file.metadata().unwrap();
+                command
+                    .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+                    .arg("--journal-socket")
+                    .arg(socket);
+            }
+            command.stderr(file);
         }
         let mut child = command.spawn().unwrap();
         drop(child.stderr.take());
