@@ -213,6 +213,11 @@ pub trait StopRequest {
     fn as_fd(&self) -> BorrowedFd<'_>;
     /// Takes what is waiting; whether it asks to stop.
     fn take_stop(&self) -> bool;
+    /// Called at every wake of a capture, which may take its whole timeout: feeds a watchdog,
+    /// and says how soon it must be called again (`None`: no need).
+    fn keep_alive(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Room for a typical machine's ps output (about 75 bytes a process) from the start: grown from
@@ -292,10 +297,14 @@ fn stop_requested(
         fds.push(readable(stop.as_fd()));
         fds.len() - 1
     });
-    let timeout = children.iter().filter_map(Child::next_check).fold(
-        deadline.saturating_duration_since(Instant::now()),
-        Duration::min,
-    );
+    let timeout = children
+        .iter()
+        .filter_map(Child::next_check)
+        .chain(stop.and_then(StopRequest::keep_alive))
+        .fold(
+            deadline.saturating_duration_since(Instant::now()),
+            Duration::min,
+        );
     // At least a millisecond, so a check due now does not spin.
     let timeout = Timespec::try_from(timeout.max(Duration::from_millis(1))).ok();
     // An error (EINTR) is a wake-up like any other: the loop looks at everything again.

@@ -4,19 +4,21 @@
 //! signals) allocates nothing.
 
 mod kills;
+mod notify;
 pub mod state;
 mod watch;
 
+use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local};
 
-use crate::capture::{Sources, Tools, kernel_now, read_places};
+use crate::capture::{Sources, StopRequest, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
 use crate::output::{Hook, Journal, Outputs, journal};
 use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
-use crate::render::header::format_threshold;
+use crate::render::header::{format_threshold, format_time_of_day};
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
 use crate::sample::{MemSample, MeminfoReader};
 use crate::say;
@@ -24,6 +26,7 @@ use crate::signals::{Received, Signals};
 use crate::text::duration::format_setting;
 use crate::text::escape::{escape, escape_path};
 pub use kills::KillWatch;
+use notify::Systemd;
 pub use watch::Watch;
 
 #[derive(Clone, Debug)]
@@ -60,6 +63,7 @@ struct Since {
 
 /// Runs until SIGTERM or SIGINT. Errors only for what makes running pointless at start.
 pub fn run(settings: &Settings) -> Result<(), String> {
+    let systemd = Systemd::from_env();
     // Before anything starts a thread, so every thread inherits the blocked mask.
     let signals = Signals::block().map_err(|e| format!("cannot block signals: {e}"))?;
     settings.tools.check()?;
@@ -132,11 +136,14 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         outputs.write(entry);
     }
     kills.entries_written();
+    systemd.ready(status_text(first.used_percent(), None));
     let mut loop_state = Loop {
         settings,
         rules,
         sources,
         signals: &signals,
+        systemd: &systemd,
+        incident: None,
         since: None,
         // A kill after the start line but before the kernel's log was opened is caught up,
         // and is owed its report like any other.
@@ -154,10 +161,11 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         outputs.retry_if_due();
         // A slow capture must not be followed by a burst of catch-up ticks.
         next_tick = (next_tick + settings.interval).max(Instant::now());
-        if sleep_until(&signals, next_tick, &mut outputs) == Some(Received::Stop) {
+        if sleep_until(&signals, &systemd, next_tick, &mut outputs) == Some(Received::Stop) {
             break;
         }
     }
+    systemd.stopping();
     outputs.last_try();
     say!(Notice, "memory-monitor: stopping on signal");
     Ok(())
@@ -192,6 +200,9 @@ struct Loop<'a> {
     rules: Rules,
     sources: Sources<'static>,
     signals: &'a Signals,
+    systemd: &'a Systemd,
+    /// The episode reported now, and when its first report was (HH:MM:SS), for the status.
+    incident: Option<(u32, String)>,
     since: Option<Since>,
     /// A kill asked for a report that no sample has allowed yet.
     kill_report_owed: bool,
@@ -206,6 +217,7 @@ impl Loop<'_> {
         kills: &mut KillWatch,
         outputs: &mut Outputs,
     ) -> Result<(), Stopped> {
+        self.systemd.keep_alive();
         let sample = watch.sample();
         let news = kills.tick(&SystemUsers);
         for entry in &news.entries {
@@ -231,6 +243,7 @@ impl Loop<'_> {
             Some(Event::Report(due)) if !reported => self.report(watch, outputs, due, memory)?,
             Some(Event::Report(_)) => {}
             Some(Event::Recovered { incident, high_for }) => {
+                self.incident = None;
                 outputs.write(&Entry::Recovered(Recovered {
                     time: Local::now().fixed_offset(),
                     incident,
@@ -240,6 +253,10 @@ impl Loop<'_> {
             }
             None => {}
         }
+        self.systemd.status(
+            status_text(memory.used_percent(), self.incident.as_ref()),
+            was_high != watch.is_high(),
+        );
         if !watch.is_high() {
             self.since = None;
         } else if !was_high {
@@ -268,10 +285,14 @@ impl Loop<'_> {
         // The trend and the breakdown are of the header's sample, not of after the capture.
         let trend = watch.trend_line();
         let breakdown = watch.breakdown();
-        let evidence = self
-            .sources
-            .gather(Some(self.signals))
-            .map_err(|_| Stopped)?;
+        if due.starts_episode() || self.incident.is_none() {
+            self.incident = Some((due.incident, format_time_of_day(&time)));
+        }
+        let awake = Awake {
+            signals: self.signals,
+            systemd: self.systemd,
+        };
+        let evidence = self.sources.gather(Some(&awake)).map_err(|_| Stopped)?;
         let now = watch.now();
         let mut growth = None;
         if let Some(since) = self.since.take() {
@@ -314,13 +335,54 @@ impl Loop<'_> {
     }
 }
 
-fn sleep_until(signals: &Signals, deadline: Instant, outputs: &mut Outputs) -> Option<Received> {
+/// What systemd is told the daemon is doing: `RAM 41.2%, no incident`, or `incident 3 since
+/// 14:03:15, RAM 91.0%`.
+fn status_text(used_percent: f64, incident: Option<&(u32, String)>) -> String {
+    match incident {
+        Some((n, since)) => format!("incident {n} since {since}, RAM {used_percent:.1}%"),
+        None => format!("RAM {used_percent:.1}%, no incident"),
+    }
+}
+
+/// What a capture watches: the stop signals, and the watchdog to feed while ps and top run.
+struct Awake<'a> {
+    signals: &'a Signals,
+    systemd: &'a Systemd,
+}
+
+impl StopRequest for Awake<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.signals.as_fd()
+    }
+
+    fn take_stop(&self) -> bool {
+        self.signals.take_stop()
+    }
+
+    fn keep_alive(&self) -> Option<Duration> {
+        self.systemd.keep_alive();
+        self.systemd.alive_within()
+    }
+}
+
+fn sleep_until(
+    signals: &Signals,
+    systemd: &Systemd,
+    deadline: Instant,
+    outputs: &mut Outputs,
+) -> Option<Received> {
     loop {
+        systemd.keep_alive();
         let left = deadline.saturating_duration_since(Instant::now());
-        match signals.wait(left) {
+        if left.is_zero() {
+            return None;
+        }
+        // Woken to feed the watchdog when an interval is longer than half its time.
+        let nap = systemd.alive_within().map_or(left, |alive| left.min(alive));
+        match signals.wait(nap) {
             Some(Received::Hangup) => outputs.reopen(),
             Some(Received::Stop) => return Some(Received::Stop),
-            None => return None,
+            None => {}
         }
     }
 }

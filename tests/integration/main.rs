@@ -37,3 +37,4 @@ mod rules;
 mod snapshot_cli;
 mod soak_rules;
 mod top_lines;
+mod watchdog;
