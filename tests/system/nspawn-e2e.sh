@@ -53,7 +53,8 @@ CACHE=${MM_E2E_CACHE:-/var/cache/memory-monitor-ci}
 MIRROR=${MM_E2E_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 # gcc and libc6-dev: the linker cargo needs when install.sh builds from the checkout
-PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate,gcc,libc6-dev
+# python3 and curl: a local ntfy server, and the shipped ntfy hook's curl
+PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate,gcc,libc6-dev,python3,curl
 ROOTFS=$CACHE/$SUITE-rootfs
 CACHE_KEY="$SUITE minbase $PACKAGES v2"
 MACHINE=mm-e2e-$$
@@ -603,6 +604,117 @@ check "the entries add up to the kernel's count ($KILLS)" [ "$(( $(kills_logged)
 check "state: the boot and the last kill recorded" ct_sh \
     'grep -Eqx "boot_id=[0-9a-f-]{36}" /var/log/memory-monitor/state && grep -q "^last_kill_seq=[0-9]" /var/log/memory-monitor/state'
 timing "OOM kill" "$t"
+
+# ================================================================ 5c. telling someone: the journal, a hook, the watchdog
+t=$(now)
+REPORT_ID=46a909d96b8d4abe978b9cbe02624363
+ct_run journal-json journalctl -o json --no-pager -b -u memory-monitor MESSAGE_ID=$REPORT_ID -n 1
+fields_ok=yes
+for field in '"MESSAGE_ID":"'$REPORT_ID'"' '"PRIORITY":"4"' '"MEMORY_MONITOR_EVENT":"report"' \
+        '"MEMORY_MONITOR_INCIDENT":"[0-9]+"' '"MEMORY_MONITOR_RAM_PERCENT":"[0-9]+\.[0-9]"' \
+        '"MEMORY_MONITOR_TOP_PID":"[0-9]+"' '"MEMORY_MONITOR_TOP_COMMAND":"' \
+        '"MESSAGE":"[0-9-]+ [0-9:]+ [+-][0-9:]+ \| incident [0-9]+ \| RAM ' '"_SYSTEMD_UNIT":"memory-monitor.service"'; do
+    grep -Eq "$field" "$WORK/journal-json.out" || { fields_ok=no; note "missing: $field"; }
+done
+if [ "$fields_ok" = yes ]; then
+    pass "journalctl -o json MESSAGE_ID=$REPORT_ID: a real report's fields: $(grep -Eo '"MESSAGE":"[^"]*"' "$WORK/journal-json.out" | cut -c1-90)"
+else
+    fail "journalctl -o json MESSAGE_ID=$REPORT_ID lacks fields"; show journal-json 5
+fi
+# A warning of the daemon's: --urgent not above --threshold (fast_settings set it to 1).
+ct_sh 'echo MEMORY_MONITOR_URGENT=1 >>/etc/default/memory-monitor; systemctl restart memory-monitor'
+ct_run journal-warning journalctl -p warning -u memory-monitor -b --no-pager -o cat
+check "journalctl -p warning shows the daemon's warning" grep -q -- '--urgent 1% is not above --threshold 1%' "$WORK/journal-warning.out"
+check "... and not its info lines (each stderr line carries its level)" sh -c "! grep -q 'reporting when above' '$WORK/journal-warning.out'"
+ct_sh 'sed -i "/^MEMORY_MONITOR_URGENT=1$/d" /etc/default/memory-monitor'
+status_text=$(svc StatusText)
+check "STATUS= for systemctl status: $status_text" sh -c "printf '%s' '$status_text' | grep -Eq '^(RAM [0-9.]+%, no incident|incident [0-9]+ since [0-9:]+, RAM [0-9.]+%)$'"
+
+# A hook that records its capabilities, under the service's own sandbox.
+ct_sh 'printf "#!/bin/sh\ngrep ^Cap /proc/self/status >/var/log/memory-monitor/hook-caps\ncat >/dev/null\n" >/usr/local/bin/mm-e2e-hook
+       chmod 755 /usr/local/bin/mm-e2e-hook
+       echo MEMORY_MONITOR_ON_EVENT=/usr/local/bin/mm-e2e-hook >>/etc/default/memory-monitor
+       systemctl restart memory-monitor'
+hook_caps() { ct_sh 'test -s /var/log/memory-monitor/hook-caps'; }
+if wait_for 20 hook_caps; then
+    check "the hook runs without the service's capabilities: $(in_ct cat /var/log/memory-monitor/hook-caps | grep -E 'CapEff|CapAmb' | tr '\t\n' '  ')" \
+        [ "$(in_ct grep -E '^Cap(Inh|Prm|Eff|Amb):' /var/log/memory-monitor/hook-caps | cut -f2 | sort -u)" = 0000000000000000 ]
+else
+    fail "the hook never ran"; in_ct journalctl -u memory-monitor -b --no-pager | tail -n 8 | sed 's/^/       | /'
+fi
+service_healthy "with a hook"
+
+# The shipped ntfy hook, against a server on the container's loopback.
+ct_sh 'cat >/opt/mm-e2e-ntfy.py <<PY
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().strip(), 16)
+                chunk = self.rfile.read(size + 2)[:size]
+                if size == 0:
+                    break
+                body += chunk
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with open(sys.argv[2], "ab") as log:
+            log.write(("%s %s\n%s" % (self.command, self.path, self.headers)).encode() + body + b"\n----\n")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+PY
+       systemd-run --quiet --unit=mm-e2e-ntfy python3 /opt/mm-e2e-ntfy.py 8088 /root/ntfy-requests
+       install -d -m 0755 /etc/memory-monitor
+       echo NTFY_URL=http://127.0.0.1:8088/mm-e2e >/etc/memory-monitor/hooks.conf
+       chgrp memory-monitor /etc/memory-monitor/hooks.conf; chmod 0640 /etc/memory-monitor/hooks.conf
+       sed -i "s|^MEMORY_MONITOR_ON_EVENT=.*|MEMORY_MONITOR_ON_EVENT=/usr/local/share/memory-monitor/hooks/ntfy|" /etc/default/memory-monitor
+       systemctl restart memory-monitor'
+hook_failed() { in_ct journalctl -u memory-monitor -b --no-pager -o cat | grep -q 'hook ntfy: failed on '; }
+if wait_for 20 hook_failed; then
+    pass "without the network drop-in, the ntfy hook's curl fails, and that is reported: $(in_ct journalctl -u memory-monitor -b --no-pager -o cat | grep 'hook ntfy: failed on ' | tail -n1)"
+else
+    fail "without the drop-in, no failure of the ntfy hook was reported"; in_ct journalctl -u memory-monitor -b --no-pager | tail -n 8 | sed 's/^/       | /'
+fi
+check "... and nothing reached the server" ct_sh '! test -s /root/ntfy-requests'
+ct_sh 'install -D -m 0644 /usr/local/share/memory-monitor/hook-network.conf /etc/systemd/system/memory-monitor.service.d/hook-network.conf
+       systemctl daemon-reload; systemctl restart memory-monitor'
+ntfy_posted() { ct_sh 'grep -q "^POST /mm-e2e" /root/ntfy-requests && grep -Eq " \| incident [0-9]+ \| RAM " /root/ntfy-requests'; }
+if wait_for 20 ntfy_posted; then
+    pass "with the drop-in, the ntfy hook posts the report to the server on the container's loopback"
+else
+    fail "with the drop-in, nothing reached the ntfy server"; in_ct journalctl -u memory-monitor -b --no-pager | tail -n 8 | sed 's/^/       | /'
+fi
+ct_run security-hook systemd-analyze security --no-pager memory-monitor.service
+score=$(score_of <"$WORK/security-hook.out")
+check "systemd-analyze security with the network drop-in: exposure ${score:-?} <= 2.0" le "${score:-99}" 2.0
+grep '✗' "$WORK/security-hook.out" | sed 's/  */ /g; s/^/       /'
+ct_sh 'rm -r /etc/systemd/system/memory-monitor.service.d /etc/memory-monitor
+       sed -i "/^MEMORY_MONITOR_ON_EVENT=/d" /etc/default/memory-monitor
+       systemctl stop mm-e2e-ntfy; systemctl daemon-reload; systemctl restart memory-monitor'
+ct_run security-plain systemd-analyze security --no-pager memory-monitor.service
+note "without the drop-in: exposure $(score_of <"$WORK/security-plain.out")"
+
+# The watchdog: a daemon stopped with SIGSTOP is killed and restarted within WatchdogSec + 10 s.
+restarts=$(svc NRestarts)
+pid=$(svc MainPID)
+watchdog=$(svc WatchdogUSec)
+stopped_at=$(now)
+in_ct kill -STOP "$pid"
+restarted() { [ "$(svc NRestarts)" = $((restarts + 1)) ] && [ "$(in_ct systemctl is-active memory-monitor.service)" = active ] && [ "$(svc MainPID)" != "$pid" ]; }
+if wait_for 40 restarted; then
+    took=$(since "$stopped_at")
+    check "kill -STOP: restarted by the watchdog ($watchdog) in ${took}s, NRestarts $restarts -> $(svc NRestarts)" le "$took" 30
+else
+    fail "kill -STOP: no watchdog restart within 40 s (NRestarts $(svc NRestarts), state $(in_ct systemctl is-active memory-monitor.service))"
+fi
+check "... and the journal says why" journal_says "Watchdog timeout"
+ct_sh 'systemctl restart memory-monitor'
+timing "journal, hook, watchdog" "$t"
 
 # ================================================================ 6. signals, reinstall: same binary, then a newer one
 t=$(now)
