@@ -136,14 +136,13 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         outputs.write(entry);
     }
     kills.entries_written();
-    systemd.ready(status_text(first.used_percent(), None));
+    systemd.ready(first.used_percent());
     let mut loop_state = Loop {
         settings,
         rules,
         sources,
         signals: &signals,
         systemd: &systemd,
-        incident: None,
         since: None,
         // A kill after the start line but before the kernel's log was opened is caught up,
         // and is owed its report like any other.
@@ -201,8 +200,6 @@ struct Loop<'a> {
     sources: Sources<'static>,
     signals: &'a Signals,
     systemd: &'a Systemd,
-    /// The episode reported now, and when its first report was (HH:MM:SS), for the status.
-    incident: Option<(u32, String)>,
     since: Option<Since>,
     /// A kill asked for a report that no sample has allowed yet.
     kill_report_owed: bool,
@@ -243,7 +240,7 @@ impl Loop<'_> {
             Some(Event::Report(due)) if !reported => self.report(watch, outputs, due, memory)?,
             Some(Event::Report(_)) => {}
             Some(Event::Recovered { incident, high_for }) => {
-                self.incident = None;
+                self.systemd.incident(None);
                 outputs.write(&Entry::Recovered(Recovered {
                     time: Local::now().fixed_offset(),
                     incident,
@@ -253,10 +250,8 @@ impl Loop<'_> {
             }
             None => {}
         }
-        self.systemd.status(
-            status_text(memory.used_percent(), self.incident.as_ref()),
-            was_high != watch.is_high(),
-        );
+        self.systemd
+            .sampled(memory.used_percent(), was_high != watch.is_high());
         if !watch.is_high() {
             self.since = None;
         } else if !was_high {
@@ -285,8 +280,9 @@ impl Loop<'_> {
         // The trend and the breakdown are of the header's sample, not of after the capture.
         let trend = watch.trend_line();
         let breakdown = watch.breakdown();
-        if due.starts_episode() || self.incident.is_none() {
-            self.incident = Some((due.incident, format_time_of_day(&time)));
+        if due.starts_episode() {
+            self.systemd
+                .incident(Some((due.incident, format_time_of_day(&time))));
         }
         let awake = Awake {
             signals: self.signals,
@@ -332,15 +328,6 @@ impl Loop<'_> {
         drop(entry);
         release_freed_memory();
         Ok(())
-    }
-}
-
-/// What systemd is told the daemon is doing: `RAM 41.2%, no incident`, or `incident 3 since
-/// 14:03:15, RAM 91.0%`.
-fn status_text(used_percent: f64, incident: Option<&(u32, String)>) -> String {
-    match incident {
-        Some((n, since)) => format!("incident {n} since {since}, RAM {used_percent:.1}%"),
-        None => format!("RAM {used_percent:.1}%, no incident"),
     }
 }
 

@@ -168,7 +168,7 @@ fn the_documentation_and_the_tests_say_the_defaults_the_program_uses() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 14, "{help}");
+    assert_eq!(checked, 16, "{help}");
 
     let rules = defaults::rules();
     assert_eq!(THRESHOLD, rules.threshold_percent);
