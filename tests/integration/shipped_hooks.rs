@@ -906,12 +906,31 @@ fn mail_fails_when_sendmail_does() {
 // ---------------------------------------------------------------------------------------------
 // wall
 
+/// A place with a fake `wall` that runs `body`, and a fake `id` that says the hook runs as the
+/// service's user, a member of the group tty or not: the outcome must not depend on who runs the
+/// tests.
+fn wall_place(body: &str, in_tty: bool) -> Place {
+    let place = Place::new();
+    place.fake("wall", body);
+    let groups = if in_tty {
+        "memory-monitor tty"
+    } else {
+        "memory-monitor"
+    };
+    place.fake(
+        "id",
+        &format!(
+            "case $1 in -u) echo 999 ;; -un) echo memory-monitor ;; -Gn) echo {groups} ;; *) exit 1 ;; esac"
+        ),
+    );
+    place
+}
+
 /// Three short lines, whatever the size of the entry: what happened, the entry's first line,
 /// the biggest process.
 #[test]
 fn wall_writes_three_short_lines() {
-    let place = Place::new();
-    place.fake("wall", "printf '%s\\n' \"$@\" >\"$0.argv\"; cat >\"$0.in\"");
+    let place = wall_place("printf '%s\\n' \"$@\" >\"$0.argv\"; cat >\"$0.in\"", true);
     let entry = big_entry(300_000);
     let ran = place.run("wall", &report_vars(), entry.as_bytes());
     assert!(ran.out.status.success(), "{}", ran.stderr());
@@ -936,8 +955,7 @@ fn wall_writes_three_short_lines() {
 /// A command line can be long (here 90 KB): cut at 240 bytes, between characters.
 #[test]
 fn wall_cuts_a_long_command() {
-    let place = Place::new();
-    place.fake("wall", "cat >\"$0.in\"");
+    let place = wall_place("cat >\"$0.in\"", true);
     let mut vars = oom_kill_vars();
     vars.extend(
         report_vars()
@@ -966,12 +984,29 @@ fn wall_cuts_a_long_command() {
 
 #[test]
 fn wall_fails_when_wall_does() {
-    let place = Place::new();
-    place.fake(
-        "wall",
+    let place = wall_place(
         "cat >/dev/null; echo 'wall: cannot get tty name' >&2; exit 1",
+        true,
     );
     let ran = place.run("wall", &report_vars(), report_entry("x").as_bytes());
     assert_eq!(ran.out.status.code(), Some(1));
     assert_eq!(ran.stderr(), "wall: cannot get tty name\n");
+}
+
+/// wall passes over, silently, each terminal it may not write to, and exits 0: without the
+/// group tty (SupplementaryGroups=tty in a drop-in) the hook says so and fails instead.
+#[test]
+fn wall_fails_without_the_group_tty() {
+    let place = wall_place("touch \"$0.ran\"", false);
+    let ran = place.run("wall", &report_vars(), big_entry(100_000).as_bytes());
+    assert_eq!(ran.out.status.code(), Some(1));
+    assert!(ran.read_all);
+    assert_eq!(
+        ran.stderr(),
+        format!(
+            "wall hook: memory-monitor is not in the group tty, so wall reaches no terminal (see {})\n",
+            hook("wall").display()
+        )
+    );
+    assert!(!place.bin().join("wall.ran").exists());
 }
