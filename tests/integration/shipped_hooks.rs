@@ -469,6 +469,49 @@ fn a_missing_setting_is_named() {
     assert!(!place.bin().join("sendmail.ran").exists());
 }
 
+/// A settings file the service's user cannot read (root's, 0600) is named as such, not taken
+/// for an absent one. Root reads every file, so as root the hook runs as nobody.
+#[test]
+fn an_unreadable_settings_file_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = rustix::process::geteuid().is_root();
+    if root && !util::on_path("setpriv") {
+        util::skip("setpriv", "sudo apt-get install util-linux");
+        return;
+    }
+    let place = Place::new();
+    let public = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(place.dir.path(), public).unwrap();
+    std::fs::write(place.conf(), "NTFY_URL=x\nWEBHOOK_URL=x\nMAIL_TO=x\n").unwrap();
+    std::fs::set_permissions(place.conf(), std::fs::Permissions::from_mode(0o000)).unwrap();
+    for name in ["ntfy", "webhook", "mail"] {
+        let mut command = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(hook(name));
+            c
+        } else {
+            Command::new(hook(name))
+        };
+        let out = command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOOKS_CONF", place.conf())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "{name} hook: cannot read {}\n",
+                place.conf().display()
+            )),
+            "{stderr}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ntfy
 
