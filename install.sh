@@ -7,6 +7,7 @@ BIN_DEST=/usr/local/bin/$NAME
 UNIT_DEST=/etc/systemd/system/$NAME.service
 DEFAULT_DEST=/etc/default/$NAME
 LOGROTATE_DEST=/etc/logrotate.d/$NAME
+SHARE_DEST=/usr/local/share/$NAME
 LOG_DIR=/var/log/$NAME
 SVC_USER=$NAME
 
@@ -19,6 +20,7 @@ Installs memory-monitor as a systemd service:
   $UNIT_DEST   the service (runs as system user '$SVC_USER')
   $DEFAULT_DEST              its settings (written only if missing)
   $LOGROTATE_DEST           weekly or at 1 MiB, 8 kept, compressed
+  $SHARE_DEST   hooks/ (ntfy, mail, webhook, wall), hook-network.conf
 and starts it. Running it again (e.g. with a newer binary) replaces the
 program, the unit and the logrotate file and restarts the service; an
 existing $DEFAULT_DEST is never overwritten.
@@ -63,9 +65,11 @@ fi
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 dist=$script_dir/dist
-for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate; do
+for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate hook-network.conf; do
     [ -f "$dist/$f" ] || die "missing $dist/$f: run install.sh from a full source checkout or release tarball"
 done
+hooks=("$dist"/hooks/*)
+[ -f "${hooks[0]}" ] || die "missing $dist/hooks/: run install.sh from a full source checkout or release tarball"
 
 no_binary_help() {
     cat >&2 <<EOF
@@ -180,6 +184,13 @@ mkdir -p "$(dirname "$LOGROTATE_DEST")"
 install -m 0644 -o root -g root "$dist/memory-monitor.logrotate" "$LOGROTATE_DEST"
 say "$LOGROTATE_DEST: written"
 
+# the hooks a user may name in MEMORY_MONITOR_ON_EVENT, and the drop-in the network ones need;
+# each hook's header says how to use it
+install -d -m 0755 -o root -g root "$SHARE_DEST/hooks"
+install -m 0755 -o root -g root "${hooks[@]}" "$SHARE_DEST/hooks/"
+install -m 0644 -o root -g root "$dist/hook-network.conf" "$SHARE_DEST/hook-network.conf"
+say "$SHARE_DEST: hooks/ (${hooks[*]##*/}) and hook-network.conf written"
+
 # --- service
 if [ ! -d /run/systemd/system ]; then
     say "warning: systemd is not running here, so the service was not started."
@@ -216,6 +227,7 @@ memory-monitor is installed, enabled and running ($bin_version).
   Reports:   $LOG_DIR/incidents.log and $LOG_DIR/details.log
              (only root and group $SVC_USER can read them)
   Settings:  $DEFAULT_DEST, then: sudo systemctl restart $NAME
+  Hooks:     $SHARE_DEST/hooks (each says how to use it)
   Check:     systemctl status $NAME
              journalctl -u $NAME
              sudo memory-monitor snapshot     (one report, now, to the terminal)

@@ -9,6 +9,8 @@ DROPIN_DIR=/etc/systemd/system/$NAME.service.d
 WANTS_LINK=/etc/systemd/system/multi-user.target.wants/$NAME.service
 DEFAULT_DEST=/etc/default/$NAME
 LOGROTATE_DEST=/etc/logrotate.d/$NAME
+SHARE_DEST=/usr/local/share/$NAME
+HOOKS_CONF_DIR=/etc/$NAME
 LOG_DIR=/var/log/$NAME
 SVC_USER=$NAME
 
@@ -17,10 +19,12 @@ usage() {
 Usage: sudo ./uninstall.sh [--purge]
 
 Stops and disables memory-monitor.service and removes
-  $BIN_DEST, $UNIT_DEST, $LOGROTATE_DEST.
+  $BIN_DEST, $UNIT_DEST, $LOGROTATE_DEST,
+  $SHARE_DEST (the hooks).
 Keeps the reports in $LOG_DIR, the settings in $DEFAULT_DEST
-(and any 'systemctl edit' drop-ins) and the system user '$SVC_USER',
-so that a later install.sh carries on where this one stopped.
+and $HOOKS_CONF_DIR (the hooks'), any 'systemctl edit' drop-ins and the
+system user '$SVC_USER', so that a later install.sh carries on where this
+one stopped.
 
 Options:
   --purge     also remove the logs, the settings, the drop-ins and the user
@@ -88,10 +92,10 @@ if [ "$systemd_up" = yes ]; then
     fi
 fi
 
-remove "$WANTS_LINK" "$UNIT_DEST" "$BIN_DEST" "$BIN_DEST.new" "$LOGROTATE_DEST"
+remove "$WANTS_LINK" "$UNIT_DEST" "$BIN_DEST" "$BIN_DEST.new" "$LOGROTATE_DEST" "$SHARE_DEST"
 
 if [ "$purge" = yes ]; then
-    remove "$DROPIN_DIR" "$DEFAULT_DEST" "$LOG_DIR"
+    remove "$DROPIN_DIR" "$DEFAULT_DEST" "$HOOKS_CONF_DIR" "$LOG_DIR"
 fi
 
 if [ "$systemd_up" = yes ]; then
@@ -100,7 +104,7 @@ if [ "$systemd_up" = yes ]; then
 fi
 
 if [ "$purge" = no ]; then
-    keep "$LOG_DIR" "$DEFAULT_DEST" "$DROPIN_DIR"
+    keep "$LOG_DIR" "$DEFAULT_DEST" "$HOOKS_CONF_DIR" "$DROPIN_DIR"
 fi
 
 if getent passwd "$SVC_USER" >/dev/null; then

@@ -86,7 +86,9 @@ install -m 0644 "$root/README.md" "$root/LICENSE" "$tree/"
 install -m 0644 "$work/THIRD-PARTY-LICENSES" "$tree/"
 # what install.sh installs; dist/deb/ is for the .deb only
 install -m 0644 "$root/dist/memory-monitor.service" "$root/dist/memory-monitor.default" \
-    "$root/dist/memory-monitor.logrotate" "$tree/dist/"
+    "$root/dist/memory-monitor.logrotate" "$root/dist/hook-network.conf" "$tree/dist/"
+mkdir -p "$tree/dist/hooks"
+install -m 0755 "$root"/dist/hooks/* "$tree/dist/hooks/"
 tarball=$outdir/$name.tar.gz
 tar -C "$work" --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
     -cf - "$name" | gzip -9n >"$tarball.tmp"
@@ -96,8 +98,9 @@ mv "$tarball.tmp" "$tarball"
 deb_version=$version-1
 pkg=$work/deb
 doc=$pkg/usr/share/doc/memory-monitor
+share=$pkg/usr/share/memory-monitor
 mkdir -p "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/default" \
-    "$pkg/etc/logrotate.d" "$doc" "$pkg/usr/share/man/man8"
+    "$pkg/etc/logrotate.d" "$doc" "$pkg/usr/share/man/man8" "$share/hooks"
 install -m 0755 "$binary" "$pkg/usr/bin/memory-monitor"
 # install.sh's unit, but for /usr/bin: a package must not use /usr/local
 unit=$pkg/lib/systemd/system/memory-monitor.service
@@ -107,6 +110,10 @@ grep -q '^ExecStart=/usr/bin/memory-monitor ' "$unit" \
     || die "dist/memory-monitor.service has no 'ExecStart=/usr/local/bin/memory-monitor ' to rewrite"
 install -m 0644 "$root/dist/memory-monitor.default" "$pkg/etc/default/memory-monitor"
 install -m 0644 "$root/dist/memory-monitor.logrotate" "$pkg/etc/logrotate.d/memory-monitor"
+# the hooks, and the drop-in that opens the network to them; not conffiles: settings go in
+# /etc/memory-monitor/hooks.conf, and a hook of your own is a copy elsewhere
+install -m 0755 "$root"/dist/hooks/* "$share/hooks/"
+install -m 0644 "$root/dist/hook-network.conf" "$share/"
 install -m 0644 "$root/dist/deb/README.Debian" "$doc/"
 gzip -9n <"$root/dist/deb/memory-monitor.8" >"$pkg/usr/share/man/man8/memory-monitor.8.gz"
 gzip -9n <"$work/THIRD-PARTY-LICENSES" >"$doc/THIRD-PARTY-LICENSES.gz"

@@ -34,6 +34,7 @@ mod raspberry_pi;
 mod real_machine;
 mod render;
 mod rules;
+mod shipped_hooks;
 mod snapshot_cli;
 mod soak_rules;
 mod top_lines;

@@ -278,6 +278,12 @@ installed_files_ok() {  # installed_files_ok LABEL UNIT_FILE : user, settings, l
     note "online (running manager) exposure: $(score_of <"$WORK/security-online.out")"
 }
 
+hooks_as_shipped() {  # hooks_as_shipped DIR : DIR/hooks/ holds dist/hooks/, 0755; DIR/hook-network.conf, 0644
+    in_ct env D="$1" sh -c 'cd /opt/mm-src/dist && [ "$(ls "$D/hooks")" = "$(ls hooks)" ] &&
+        for f in hooks/*; do cmp -s "$f" "$D/$f" && [ "$(stat -c "%U %a" "$D/$f")" = "root 755" ] || exit 1; done &&
+        cmp -s hook-network.conf "$D/hook-network.conf" && [ "$(stat -c "%U %a" "$D/hook-network.conf")" = "root 644" ]'
+}
+
 fast_settings() {  # report within seconds, every second, with details of many processes
     ct_sh 'sed -i -e "s/^#MEMORY_MONITOR_THRESHOLD=.*/MEMORY_MONITOR_THRESHOLD=1/" \
                   -e "s/^#MEMORY_MONITOR_SUSTAIN=.*/MEMORY_MONITOR_SUSTAIN=1s/" \
@@ -388,8 +394,9 @@ t=$(now)
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "$CACHE/run.XXXXXX")
 if command -v shellcheck >/dev/null; then
-    check "shellcheck install.sh uninstall.sh e2e-nspawn.sh, the .deb's maintainer scripts" \
-        shellcheck "$PROJECT/install.sh" "$PROJECT/uninstall.sh" "$0" "$PROJECT"/dist/deb/{postinst,prerm,postrm}
+    check "shellcheck install.sh uninstall.sh e2e-nspawn.sh, the .deb's maintainer scripts, the hooks" \
+        shellcheck "$PROJECT/install.sh" "$PROJECT/uninstall.sh" "$0" "$PROJECT"/dist/deb/{postinst,prerm,postrm} \
+        "$PROJECT"/dist/hooks/*
 else
     note "SKIP shellcheck: not installed"
 fi
@@ -411,12 +418,12 @@ if [ -n "$TARBALL" ]; then
     top=$(basename "$TARBALL" .tar.gz)
     tar --numeric-owner -tvzf "$TARBALL" >"$WORK/tarball.list"
     # mode owner size date time name: one top directory, root's, 0755 for directories, the
-    # binary and the scripts, 0644 for the rest, one time for all
+    # binary, the scripts and the hooks, 0644 for the rest, one time for all
     bad=$(awk -v top="$top/" '
         index($6, top) != 1 { print "outside " top ": " $6; next }
         $2 != "0/0" { print "owner " $2 ": " $6 }
         { base = substr($6, length(top) + 1)
-          want = ($1 ~ /^d/ || base == "memory-monitor" || base ~ /\.sh$/) ? "rwxr-xr-x" : "rw-r--r--"
+          want = ($1 ~ /^d/ || base == "memory-monitor" || base ~ /\.sh$/ || base ~ /^dist\/hooks\//) ? "rwxr-xr-x" : "rw-r--r--"
           if (substr($1, 2) != want) print "mode " $1 ": " $6
           times[$4 " " $5] = 1 }
         END { n = 0; for (k in times) n++; if (n != 1) print n " different file times" }' "$WORK/tarball.list")
@@ -426,10 +433,11 @@ if [ -n "$TARBALL" ]; then
     check "tarball: entries in sorted order" sh -c "LC_ALL=C sort -c '$WORK/tarball.names'"
     missing=
     for f in memory-monitor install.sh uninstall.sh README.md LICENSE THIRD-PARTY-LICENSES \
-        dist/memory-monitor.service dist/memory-monitor.default dist/memory-monitor.logrotate; do
+        dist/memory-monitor.service dist/memory-monitor.default dist/memory-monitor.logrotate \
+        dist/hook-network.conf $(cd "$PROJECT" && echo dist/hooks/*); do
         grep -qx "$top/$f" "$WORK/tarball.names" || missing="$missing $f"
     done
-    check "tarball: binary, scripts, dist/, README.md, LICENSE, THIRD-PARTY-LICENSES${missing:+ (missing:$missing)}" [ -z "$missing" ]
+    check "tarball: binary, scripts, dist/ with the hooks, README.md, LICENSE, THIRD-PARTY-LICENSES${missing:+ (missing:$missing)}" [ -z "$missing" ]
 fi
 timing "static checks" "$t"
 
@@ -494,6 +502,8 @@ sleep 3   # let a crash loop show up in NRestarts
 service_healthy "install"
 check "binary /usr/local/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a' /usr/local/bin/memory-monitor)" = "root 755" ]
 installed_files_ok "install" /etc/systemd/system/memory-monitor.service
+check "install: the hooks in /usr/local/share/memory-monitor/hooks (0755), and hook-network.conf (0644)" \
+    hooks_as_shipped /usr/local/share/memory-monitor
 
 # ================================================================ 4. an incident, as seen by the service
 t=$(now)
@@ -761,22 +771,26 @@ check "old reports survived the reboot" ct_sh 'grep -q "sleep 7777771" /var/log/
 
 # ================================================================ 8. uninstall, then --purge
 t=$(now)
+ct_sh 'mkdir -p /etc/memory-monitor && echo MAIL_TO=root >/etc/memory-monitor/hooks.conf'   # the hooks' settings
 ct_run uninstall-1 /opt/mm-src/uninstall.sh
 if [ "$RC" = 0 ]; then pass "uninstall.sh"; else fail "uninstall.sh (rc $RC)"; show uninstall-1; fi
 check "service gone (LoadState=not-found, no process left)" ct_sh \
     '[ "$(systemctl show -p LoadState --value memory-monitor.service)" = not-found ] && ! pgrep -u memory-monitor >/dev/null'
-check "unit, binary, logrotate file, wants link removed" ct_sh \
+check "unit, binary, logrotate file, hooks, wants link removed" ct_sh \
     '! test -e /etc/systemd/system/memory-monitor.service && ! test -e /usr/local/bin/memory-monitor &&
-     ! test -e /etc/logrotate.d/memory-monitor && ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
-check "logs, edited settings and user kept" ct_sh \
-    'test -s /var/log/memory-monitor/incidents.log && grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor && id memory-monitor >/dev/null'
+     ! test -e /etc/logrotate.d/memory-monitor && ! test -e /usr/local/share/memory-monitor &&
+     ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
+check "logs, edited settings, the hooks' settings and user kept" ct_sh \
+    'test -s /var/log/memory-monitor/incidents.log && grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor &&
+     test -s /etc/memory-monitor/hooks.conf && id memory-monitor >/dev/null'
 check "uninstall.sh says what it removed and kept" sh -c "grep -q '^Removed:' '$WORK/uninstall-1.out' && grep -q '^Kept' '$WORK/uninstall-1.out'"
 ct_run uninstall-2 /opt/mm-src/uninstall.sh
 check "uninstall.sh again: no error" [ "$RC" = 0 ]
 ct_run purge-1 /opt/mm-src/uninstall.sh --purge
 if [ "$RC" = 0 ]; then pass "uninstall.sh --purge"; else fail "uninstall.sh --purge (rc $RC)"; show purge-1; fi
-check "--purge removed logs, settings, user and group" ct_sh \
-    '! test -e /var/log/memory-monitor && ! test -e /etc/default/memory-monitor && ! getent passwd memory-monitor >/dev/null && ! getent group memory-monitor >/dev/null'
+check "--purge removed logs, settings, the hooks' settings, user and group" ct_sh \
+    '! test -e /var/log/memory-monitor && ! test -e /etc/default/memory-monitor && ! test -e /etc/memory-monitor &&
+     ! getent passwd memory-monitor >/dev/null && ! getent group memory-monitor >/dev/null'
 ct_run purge-2 /opt/mm-src/uninstall.sh --purge
 check "uninstall.sh --purge again: no error" [ "$RC" = 0 ]
 timing "uninstall + purge" "$t"
@@ -799,11 +813,13 @@ if [ "$RC" = 0 ] && grep -q "installed from the binary next to install.sh" "$WOR
 else fail "$what: ./install.sh (rc $RC)"; show install-release; fi
 check "$what: /usr/local/bin/memory-monitor is that binary" in_ct cmp -s "$rel/memory-monitor" /usr/local/bin/memory-monitor
 check "$what: fresh default settings" ct_sh '! grep -q "^MEMORY_MONITOR_" /etc/default/memory-monitor'
+check "$what: its hooks, as shipped" hooks_as_shipped /usr/local/share/memory-monitor
 sleep 2
 service_healthy "$what"
 ct_run purge-3 "$rel/uninstall.sh" --purge
 check "$what: its uninstall.sh --purge leaves nothing" ct_sh \
-    '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 && ! test -e /etc/systemd/system/memory-monitor.service'
+    '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 &&
+     ! test -e /etc/systemd/system/memory-monitor.service && ! test -e /usr/local/share/memory-monitor'
 timing "$what" "$t"
 
 # ================================================================ 10. from a source checkout: install.sh builds with cargo
@@ -838,6 +854,8 @@ if [ -n "$DEB" ]; then
     service_healthy "deb"
     check "deb: binary /usr/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a' /usr/bin/memory-monitor)" = "root 755" ]
     installed_files_ok "deb" /lib/systemd/system/memory-monitor.service
+    check "deb: the hooks in /usr/share/memory-monitor/hooks (0755), and hook-network.conf (0644)" \
+        hooks_as_shipped /usr/share/memory-monitor
     check "deb: its unit is dist's with ExecStart=/usr/bin/memory-monitor, nothing else changed" \
         [ "$(in_ct diff /opt/mm-src/dist/memory-monitor.service /lib/systemd/system/memory-monitor.service | grep '^[<>]')" \
           = "$(printf '< ExecStart=/usr/local/bin/memory-monitor run\n> ExecStart=/usr/bin/memory-monitor run')" ]
@@ -863,7 +881,8 @@ if [ -n "$DEB" ]; then
     ran_ok deb-remove "deb: apt-get remove"
     check "deb: ... stopped the service, no process left" ct_sh \
         '[ "$(systemctl is-active memory-monitor.service)" != active ] && ! pgrep -u memory-monitor >/dev/null'
-    check "deb: ... removed the binary and the unit" ct_sh '! test -e /usr/bin/memory-monitor && ! test -e /lib/systemd/system/memory-monitor.service'
+    check "deb: ... removed the binary, the unit and the hooks" ct_sh \
+        '! test -e /usr/bin/memory-monitor && ! test -e /lib/systemd/system/memory-monitor.service && ! test -e /usr/share/memory-monitor'
     check "deb: ... kept the edited settings, the reports and the user" ct_sh \
         'grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor && test -s /var/log/memory-monitor/incidents.log && id memory-monitor >/dev/null'
     check "deb: ... package state: config-files" [ "$(pkg_status)" = "deinstall ok config-files" ]
@@ -871,10 +890,11 @@ if [ -n "$DEB" ]; then
     ran_ok deb-install-2 "deb: install after remove"
     service_healthy "deb after remove and install"
 
+    ct_sh 'mkdir -p /etc/memory-monitor && echo MAIL_TO=root >/etc/memory-monitor/hooks.conf'
     ct_apt deb-purge apt-get purge -y memory-monitor
     ran_ok deb-purge "deb: apt-get purge"
-    check "deb: ... removed settings, logrotate file, user, group and the service's links" ct_sh \
-        '! test -e /etc/default/memory-monitor && ! test -e /etc/logrotate.d/memory-monitor &&
+    check "deb: ... removed settings, the hooks' settings, logrotate file, user, group and the service's links" ct_sh \
+        '! test -e /etc/default/memory-monitor && ! test -e /etc/memory-monitor && ! test -e /etc/logrotate.d/memory-monitor &&
          ! getent passwd memory-monitor >/dev/null && ! getent group memory-monitor >/dev/null &&
          ! test -e /etc/systemd/system/memory-monitor.service &&
          ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
