@@ -2,7 +2,8 @@
 //!
 //! - the idle loop's work per tick (CPU time, heap allocations) over 100,000 ticks;
 //! - parse and render of a 5,000-process `ps aux` output;
-//! - the daemon's resident memory while idle, before and after an incident.
+//! - the daemon's resident memory while idle, before and after an incident;
+//! - the time between samples while a hook runs, beside the same daemon without one.
 //!
 //! Whole captures (against earlyoom and the raw ps and top, peak memory) are measured by
 //! `bench/run.sh` (benches/compare).
@@ -11,8 +12,8 @@
 //! shared machine vary, so this is run by hand and its figures quoted.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -362,6 +363,323 @@ fn status_kib(pid: u32, field: &str) -> f64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// The loop's interval beside a hook, how long the hook sleeps, and how long the samples are
+/// watched while it does: what is left of its sleep once both daemons have started and it has,
+/// with seconds to spare.
+const HOOK_INTERVAL: Duration = Duration::from_millis(100);
+const HOOK_SLEEP: Duration = Duration::from_secs(20);
+const HOOK_WINDOW: Duration = Duration::from_secs(15);
+const HOOK_ROUNDS: usize = 3;
+
+/// The daemon on a fake machine of its own, where memory is 90 % in use from the start: with
+/// `--sustain 0 --repeat 1s` it reports at its first tick, then every second. With a hook, each
+/// entry also goes to a program that reads it, then sleeps [`HOOK_SLEEP`], marking when it
+/// started and when it ended.
+struct HookRig {
+    dir: tempfile::TempDir,
+    child: Child,
+    hook: bool,
+}
+
+impl HookRig {
+    fn start(hook: bool) -> HookRig {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        // What the daemon reads of a procfs: meminfo at every tick, vmstat's kill count (the
+        // kernel's log is off), the boot's id for its state file, uptime and pressure for a
+        // report. No process directories: a report's details then find their processes gone.
+        let pressure = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/corpus/pressure/local-6.18.txt"
+        ))
+        .unwrap();
+        for (file, text) in [
+            (
+                "meminfo",
+                "MemTotal:        1000000 kB\nMemFree:          100000 kB\nMemAvailable:     100000 kB\n",
+            ),
+            ("uptime", "100000.50 150000.00\n"),
+            ("vmstat", "pgfault 1000\noom_kill 0\n"),
+            ("pressure/memory", pressure.as_str()),
+            (
+                "sys/kernel/random/boot_id",
+                "6c1f6c1e-0b1a-4a43-9f4e-7d2c2b0b9a11\n",
+            ),
+        ] {
+            let path = at("proc").join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        // An empty sysfs: no cgroups of the machine's in the reports.
+        std::fs::create_dir(at("sys")).unwrap();
+        let script = |name: &str, body: &str| {
+            use std::os::unix::fs::PermissionsExt;
+            let path = at(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        };
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+        let ps = script(
+            "ps",
+            &format!("exec cat '{corpus}/psaux_jc-centos77_1.txt'"),
+        );
+        let top = script(
+            "top",
+            &format!("exec cat '{corpus}/top_jc-ubuntu2010_1.txt'"),
+        );
+        let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
+        // A clean environment: no MEMORY_MONITOR_* settings, no systemd sockets of ours.
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TZ", "UTC")
+            .arg("run")
+            .arg("--interval")
+            .arg(format!("{}ms", HOOK_INTERVAL.as_millis()))
+            .args(["--sustain", "0", "--repeat", "1s"])
+            .args([
+                "--threshold",
+                "80",
+                "--urgent",
+                "off",
+                "--memory-scope",
+                "host",
+            ])
+            .args(["--kernel-log", "off"])
+            .arg("--proc-root")
+            .arg(at("proc"))
+            .arg("--sys-root")
+            .arg(at("sys"))
+            .arg("--log-dir")
+            .arg(at("logs"))
+            .arg("--ps-bin")
+            .arg(ps)
+            .arg("--top-bin")
+            .arg(top);
+        if hook {
+            let marks = dir.path().display();
+            let hook = script(
+                "hook",
+                &format!(
+                    "cat >/dev/null\ntouch '{marks}/hook-started'\nsleep {}\ntouch '{marks}/hook-done'",
+                    HOOK_SLEEP.as_secs()
+                ),
+            );
+            command.arg("--on-event").arg(hook);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(at("stderr")).unwrap())
+            .spawn()
+            .unwrap();
+        HookRig { dir, child, hook }
+    }
+
+    fn meminfo(&self) -> PathBuf {
+        self.dir.path().join("proc/meminfo")
+    }
+
+    fn marked(&self, mark: &str) -> bool {
+        self.dir.path().join(mark).exists()
+    }
+
+    /// The report headers in incidents.log so far.
+    fn reports(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("logs/incidents.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.as_bytes().get(4) == Some(&b'-') && l.contains(" | incident "))
+            .count()
+    }
+
+    /// Its first report is written and, with a hook, the hook has read it and is asleep.
+    fn ready(&mut self) -> bool {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!(
+                "the daemon exited ({status}): {}",
+                std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+            );
+        }
+        self.reports() > 0 && (!self.hook || self.marked("hook-started"))
+    }
+}
+
+/// Stopped the gentle way, so that the daemon kills its hook's process group.
+impl Drop for HookRig {
+    fn drop(&mut self) {
+        let _ = kill_process(Pid::from_child(&self.child), Signal::TERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file's reads over a window, in ms: the gaps between consecutive ones, and the wait under
+/// way at the window's end (since the last read, or since the window's start if none). A loop
+/// held up past the window's end shows only in the latter.
+struct Reads {
+    gaps: Vec<f64>,
+    waiting: f64,
+}
+
+/// The reads of each file for `window`. Each `pread` of a watched file is one IN_ACCESS event;
+/// it is timed when this thread wakes to it, so the figures include our own wake-up delay, the
+/// same for every file.
+fn reads_of(files: &[PathBuf], window: Duration) -> Vec<Reads> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::fs::inotify;
+    let fd = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).unwrap();
+    let watches: Vec<i32> = files
+        .iter()
+        .map(|f| inotify::add_watch(&fd, f, inotify::WatchFlags::ACCESS).unwrap())
+        .collect();
+    let start = Instant::now();
+    let end = start + window;
+    let mut last = vec![start; files.len()];
+    let mut gaps = vec![Vec::new(); files.len()];
+    let mut seen = vec![false; files.len()];
+    let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+    let mut events = inotify::Reader::new(&fd, &mut buf);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let mut ready = [PollFd::new(&fd, PollFlags::IN)];
+        if poll(&mut ready, Some(&Timespec::try_from(left).unwrap())).unwrap() == 0 {
+            continue;
+        }
+        let now = Instant::now();
+        loop {
+            let event = match events.next() {
+                Ok(event) => event,
+                Err(rustix::io::Errno::WOULDBLOCK) => break,
+                Err(e) => panic!("reading inotify events: {e}"),
+            };
+            assert!(
+                !event.events().contains(inotify::ReadFlags::QUEUE_OVERFLOW),
+                "inotify events were lost"
+            );
+            let Some(i) = watches.iter().position(|&w| w == event.wd()) else {
+                continue;
+            };
+            // The first read only starts the count: the time before it is not a whole gap.
+            if std::mem::replace(&mut seen[i], true) {
+                gaps[i].push((now - last[i]).as_secs_f64() * 1e3);
+            }
+            last[i] = now;
+        }
+    }
+    gaps.into_iter()
+        .zip(last)
+        .map(|(gaps, last)| Reads {
+            gaps,
+            waiting: (end - last).as_secs_f64() * 1e3,
+        })
+        .collect()
+}
+
+/// Sampling while a hook runs: the hook has a thread of its own, so a hook that sleeps 20 s
+/// must leave the loop's time to the next sample as it is without one. Two daemons side by
+/// side, reporting alike (memory high, a report every second), one of them with such a hook;
+/// the gaps between their reads of meminfo are compared while the hook sleeps.
+fn hook_and_sampling(verdict: &mut Verdict) {
+    // [without a hook, with one]: every gap, and the longest wait at a window's end.
+    let mut gaps: [Vec<f64>; 2] = Default::default();
+    let mut waiting = [0.0f64; 2];
+    let mut reports = [0; 2];
+    for round in 0..HOOK_ROUNDS {
+        // Which starts first alternates; the second half an interval later, so that their
+        // ticks never coincide.
+        let first_hooked = round % 2 == 1;
+        let first = HookRig::start(first_hooked);
+        std::thread::sleep(HOOK_INTERVAL / 2);
+        let second = HookRig::start(!first_hooked);
+        let mut rigs = if first_hooked {
+            [second, first]
+        } else {
+            [first, second]
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !rigs.iter_mut().all(|r| r.ready()) {
+            assert!(Instant::now() < deadline, "the daemons did not report");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let before = rigs.each_ref().map(HookRig::reports);
+        let reads = reads_of(&rigs.each_ref().map(HookRig::meminfo), HOOK_WINDOW);
+        assert!(
+            rigs[1].marked("hook-started") && !rigs[1].marked("hook-done"),
+            "the hook slept throughout"
+        );
+        let mut round_medians = [f64::INFINITY; 2];
+        for (i, r) in reads.into_iter().enumerate() {
+            if !r.gaps.is_empty() {
+                round_medians[i] = median(r.gaps.clone());
+            }
+            gaps[i].extend(r.gaps);
+            waiting[i] = waiting[i].max(r.waiting);
+            reports[i] += rigs[i].reports() - before[i];
+        }
+        println!(
+            "hook: round {} ({} started first): median gap {:.2} ms without a hook, {:.2} ms with one",
+            round + 1,
+            if first_hooked { "hooked" } else { "plain" },
+            round_medians[0],
+            round_medians[1]
+        );
+    }
+    // The median, p95 and longest gap of each. A loop that never read has no median, and its
+    // longest gap is at least the wait under way at a window's end.
+    let spread = |values: &[f64], waiting: f64| {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let at = |q: usize| {
+            v.get(v.len().saturating_sub(1) * q / 100)
+                .copied()
+                .unwrap_or(f64::INFINITY)
+        };
+        [
+            at(50),
+            at(95),
+            v.last().copied().unwrap_or(0.0).max(waiting),
+        ]
+    };
+    let [plain, hooked] = [0, 1].map(|i| spread(&gaps[i], waiting[i]));
+    for (what, i, [mid, p95, max]) in [
+        ("without a hook", 0, plain),
+        ("a 20 s hook asleep", 1, hooked),
+    ] {
+        println!(
+            "hook: {what:<18} {} gaps, {} reports: median {mid:.2} ms, p95 {p95:.2} ms, max {max:.2} ms",
+            gaps[i].len(),
+            reports[i]
+        );
+    }
+    let ratio = [0, 1, 2].map(|k| hooked[k] / plain[k]);
+    println!(
+        "hook: with ÷ without: median {:.3} ×, p95 {:.3} ×, max {:.3} ×",
+        ratio[0], ratio[1], ratio[2]
+    );
+    verdict.check(
+        "hook: median gap, a 20 s hook asleep ÷ none",
+        ratio[0],
+        "×",
+        1.1,
+    );
+    // Half an interval late at most: the loop keeps to its schedule whatever the hook does.
+    verdict.check(
+        "hook: longest gap while a 20 s hook sleeps",
+        hooked[2],
+        "ms",
+        (HOOK_INTERVAL * 3 / 2).as_millis() as f64,
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing and wants no work.
     if !std::env::args().any(|a| a == "--bench") {
@@ -382,6 +700,9 @@ fn main() {
     }
     if wanted("memory") {
         resident_memory(&mut verdict);
+    }
+    if wanted("hook") {
+        hook_and_sampling(&mut verdict);
     }
     if verdict.missed {
         std::process::exit(1);
