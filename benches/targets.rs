@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use memory_monitor::capture::{OUTPUT_LIMIT, Outputs, Sources, Tools};
-use memory_monitor::daemon::{KillWatch, Watch};
+use memory_monitor::daemon::{KillWatch, Systemd, Watch};
 use memory_monitor::decide::Rules;
 use memory_monitor::proc::SystemUsers;
 use memory_monitor::render::{details, incident};
@@ -97,10 +97,15 @@ fn idle_ticks(verdict: &mut Verdict) {
         state_dir.path(),
         &SystemUsers,
     );
+    // What the loop tells systemd each tick, as the service runs it (NOTIFY_SOCKET and
+    // WATCHDOG_USEC set by the harness when it measures that) or not.
+    let systemd = Systemd::from_env();
     let mut tick_once = || {
+        systemd.keep_alive();
         let sample = watch.sample().unwrap();
         assert!(watch.decide(&sample).is_none());
         assert!(kills.tick(&SystemUsers).entries.is_empty());
+        systemd.sampled(sample.used_percent(), false);
     };
     for _ in 0..1000 {
         tick_once();

@@ -26,7 +26,7 @@ use crate::signals::{Received, Signals};
 use crate::text::duration::format_setting;
 use crate::text::escape::{escape, escape_path};
 pub use kills::KillWatch;
-use notify::Systemd;
+pub use notify::Systemd;
 pub use watch::Watch;
 
 #[derive(Clone, Debug)]

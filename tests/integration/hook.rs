@@ -703,3 +703,36 @@ fn the_hook_runs_without_the_daemon_s_capabilities() {
         );
     }
 }
+
+/// A hook with file capabilities would get back what its thread gave up.
+#[test]
+fn a_hook_with_file_capabilities_stops_the_daemon_at_start() {
+    if !rustix::process::geteuid().is_root() || !crate::util::on_path("setcap") {
+        crate::util::skip(
+            "root and setcap (libcap2-bin)",
+            "run the tests as root (CI does); sudo apt-get install libcap2-bin",
+        );
+        return;
+    }
+    let fake = FakeProc::new();
+    set_used(&fake, 50);
+    let dir = tempfile::tempdir().unwrap();
+    let hook = fake_program(dir.path(), "capable", "cat >/dev/null");
+    let set = std::process::Command::new("setcap")
+        .args(["cap_net_raw+p", hook.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(set.success());
+    let mut daemon = Launch::ordinary(&fake)
+        .args(&["--on-event", hook.to_str().unwrap()])
+        .start();
+    assert_eq!(daemon.exit_status().code(), Some(1));
+    let stderr = daemon.stderr_text();
+    assert_eq!(
+        stderr,
+        format!(
+            "memory-monitor: --on-event {p}: it has file capabilities, which a hook must not have (setcap -r {p})\n",
+            p = hook.display()
+        )
+    );
+}

@@ -76,7 +76,7 @@ impl Hook {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 return Err(format!(
-                    "--on-event: cannot give up capabilities before running a hook: {e}; the service's unit allows it with SystemCallFilter=capset"
+                    "--on-event: cannot give up capabilities before running a hook: {e}; run it with NoNewPrivileges=yes, or allow capset"
                 ));
             }
             Err(_) => return Err("--on-event: the hook's thread ended at start".into()),
@@ -111,6 +111,12 @@ fn checked(program: &Path) -> Result<PathBuf, String> {
     if !executable {
         return Err(format!(
             "--on-event {shown}: not executable by this user (chmod 755 {shown})"
+        ));
+    }
+    // File capabilities would give back to the hook what its thread gave up.
+    if rustix::fs::getxattr(program, "security.capability", &mut [0u8; 64]).is_ok() {
+        return Err(format!(
+            "--on-event {shown}: it has file capabilities, which a hook must not have (setcap -r {shown})"
         ));
     }
     std::path::absolute(program).map_err(|e| format!("--on-event {shown}: {e}"))

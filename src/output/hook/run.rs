@@ -102,6 +102,13 @@ pub fn worker(runner: &Runner, shared: &Shared, started: impl FnOnce(io::Result<
 /// need the service's CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to see every process, and get
 /// them as ambient capabilities; a hook is a script that talks to the network, and must not
 /// read every file on the machine.
+///
+/// The ambient set is cleared with prctl, which is enough for a hook to start with none: a
+/// program without file capabilities, run by a user other than root, then gets no permitted or
+/// effective capability. The other sets need capset, which a seccomp filter may refuse (the
+/// service's does: capset is in systemd's @privileged group). Refused while no_new_privs holds
+/// (the service's NoNewPrivileges=yes), what is left in the inheritable set is of no use: the
+/// hook starts with no permitted capability, and no program it runs can gain one.
 fn without_capabilities() -> io::Result<()> {
     match rustix::thread::clear_ambient_capability_set() {
         // Before Linux 4.3 there is no ambient set, so nothing to clear.
@@ -116,8 +123,11 @@ fn without_capabilities() -> io::Result<()> {
     sets.effective = none;
     sets.permitted = none;
     sets.inheritable = none;
-    rustix::thread::set_capabilities(None, sets)?;
-    Ok(())
+    match rustix::thread::set_capabilities(None, sets) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::PERM) if rustix::thread::no_new_privs().unwrap_or(false) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// How a run ended.
