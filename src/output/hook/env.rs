@@ -60,3 +60,70 @@ pub fn describe(facts: &Facts) -> String {
         _ => "an OOM kill count".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Entry, KillUser, Limit, MoreOomKills, OomKill, OomKillsCounted};
+    use chrono::DateTime;
+
+    fn time() -> chrono::DateTime<chrono::FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-22T14:03:15+01:00").unwrap()
+    }
+
+    fn env_of(entry: &Entry) -> Vec<(&'static str, String)> {
+        variables(&Facts::of(entry), "pi")
+    }
+
+    #[test]
+    fn a_kill_names_its_victim_escaped_and_a_count_says_how_many() {
+        let kill = Entry::OomKill(OomKill {
+            time: time(),
+            pid: 4242,
+            name: b"py\x1b[2J\nthon".to_vec(),
+            user: KillUser::Uid(1000),
+            anon_rss_kib: 1,
+            file_rss_kib: 2,
+            shmem_rss_kib: 0,
+            limit: Limit::SystemWide,
+            before_start: false,
+        });
+        assert_eq!(
+            env_of(&kill),
+            [
+                ("MEMORY_MONITOR_EVENT", "oom-kill"),
+                ("MEMORY_MONITOR_TIME", "2026-11-22T14:03:15+01:00"),
+                ("MEMORY_MONITOR_HOST", "pi"),
+                ("MEMORY_MONITOR_OOM_PID", "4242"),
+                ("MEMORY_MONITOR_OOM_NAME", "py\\x1b[2J\\x0athon"),
+                ("MEMORY_MONITOR_OOM_USER", "1000"),
+                ("MEMORY_MONITOR_OOM_KILLS", "1"),
+            ]
+            .map(|(k, v)| (k, v.to_string()))
+        );
+        assert_eq!(
+            describe(&Facts::of(&kill)),
+            "the OOM kill of PID 4242 (py\\x1b[2J\\x0athon)"
+        );
+
+        let more = Entry::MoreOomKills(MoreOomKills {
+            time: time(),
+            count: 90,
+            names: vec![(b"stress".to_vec(), 90)],
+            before_start: false,
+        });
+        let counted = Entry::OomKillsCounted(OomKillsCounted {
+            time: time(),
+            count: 3,
+            why: "no CAP_SYSLOG".into(),
+            before_start: false,
+        });
+        for (entry, n) in [(more, "90"), (counted, "3")] {
+            let env = env_of(&entry);
+            assert!(env.contains(&("MEMORY_MONITOR_EVENT", "oom-kill".into())));
+            assert!(env.contains(&("MEMORY_MONITOR_OOM_KILLS", n.into())));
+            assert!(!env.iter().any(|(k, _)| *k == "MEMORY_MONITOR_OOM_PID"));
+            assert_eq!(describe(&Facts::of(&entry)), "an OOM kill count");
+        }
+    }
+}
