@@ -123,7 +123,15 @@ impl JournalSocket {
             ));
         }
         // The protocol wants the datagram itself empty when it carries the entry in a memfd.
-        sendmsg_addr(&self.fd, &self.address, &[], &mut control, FLAGS)?;
+        // As one empty slice rather than none: the kernel sends the same empty datagram, and
+        // qemu-user, where the Pi builds are tested, sends nothing at all for none.
+        sendmsg_addr(
+            &self.fd,
+            &self.address,
+            &[std::io::IoSlice::new(&[])],
+            &mut control,
+            FLAGS,
+        )?;
         Ok(())
     }
 }
