@@ -53,8 +53,9 @@ CACHE=${MM_E2E_CACHE:-/var/cache/memory-monitor-ci}
 MIRROR=${MM_E2E_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 # gcc and libc6-dev: the linker cargo needs when install.sh builds from the checkout
-# python3 and curl: a local ntfy server, and the shipped ntfy hook's curl
-PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate,gcc,libc6-dev,python3,curl
+# python3 and curl: a local ntfy server, and the shipped ntfy hook's curl;
+# systemd-journal-remote: its systemd-journal-upload ships the container's journal
+PACKAGES=systemd,systemd-sysv,dbus,procps,logrotate,gcc,libc6-dev,python3,curl,systemd-journal-remote
 ROOTFS=$CACHE/$SUITE-rootfs
 CACHE_KEY="$SUITE minbase $PACKAGES v2"
 MACHINE=mm-e2e-$$
@@ -470,6 +471,9 @@ if [ -n "$TOOLCHAIN" ]; then
 fi
 timing "root file system ready" "$t"
 boot
+# systemd-journal-remote's own units are not part of this test; its upload is run by hand.
+ct_sh 'systemctl disable --now systemd-journal-upload.service systemd-journal-remote.socket \
+           systemd-journal-gatewayd.socket >/dev/null 2>&1; systemctl reset-failed' || true
 
 # ================================================================ 2. refusals
 ct_run help-install /opt/mm-src/install.sh --help
@@ -630,6 +634,27 @@ if [ "$fields_ok" = yes ]; then
     pass "journalctl -o json MESSAGE_ID=$REPORT_ID: a real report's fields: $(grep -Eo '"MESSAGE":"[^"]*"' "$WORK/journal-json.out" | cut -c1-90)"
 else
     fail "journalctl -o json MESSAGE_ID=$REPORT_ID lacks fields"; show journal-json 5
+fi
+# Shipping the journal: systemd-journal-upload in the container sends it to a
+# systemd-journal-remote on 127.0.0.1, started from the host in the container's network
+# namespace (nspawn gives the container a network of its own) and writing into a directory of
+# the host, where journalctl finds the container's reports with their fields and its hostname.
+remote_dir=$WORK/journal-remote
+mkdir -p "$remote_dir"
+nsenter --net=/proc/"$CT_PID"/ns/net /lib/systemd/systemd-journal-remote \
+    --listen-http=127.0.0.1:19532 --output="$remote_dir/" >"$WORK/journal-remote.log" 2>&1 &
+REMOTE_PID=$!
+sleep 1
+ct_run journal-upload /lib/systemd/systemd-journal-upload --url=http://127.0.0.1:19532 --follow=no
+kill "$REMOTE_PID" 2>/dev/null; wait "$REMOTE_PID" 2>/dev/null || true
+journalctl --directory="$remote_dir" --no-pager -o json MESSAGE_ID=$REPORT_ID -n 1 >"$WORK/journal-remote.out" 2>&1 || true
+ct_host=$(in_ct hostname)
+if grep -q '"MEMORY_MONITOR_INCIDENT":"[0-9]' "$WORK/journal-remote.out" \
+        && grep -q "\"_HOSTNAME\":\"$ct_host\"" "$WORK/journal-remote.out"; then
+    pass "systemd-journal-upload to journal-remote: on the host, journalctl --directory MESSAGE_ID=$REPORT_ID shows the container's ($ct_host) report with its fields"
+else
+    fail "the uploaded journal has no report of $ct_host with its fields (upload rc $RC)"
+    show journal-upload 5; tail -n 5 "$WORK/journal-remote.log" | sed 's/^/       remote| /'
 fi
 # A warning of the daemon's: --urgent not above --threshold (fast_settings set it to 1).
 ct_sh 'echo MEMORY_MONITOR_URGENT=1 >>/etc/default/memory-monitor; systemctl restart memory-monitor'
