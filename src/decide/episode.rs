@@ -57,6 +57,14 @@ impl ReportDue {
     pub fn starts_episode(&self) -> bool {
         self.since_first_report.is_none()
     }
+
+    /// Whether the report is of an episode of high memory, which a recovered entry ends: every
+    /// report but the one after a kill while memory was not high, an incident of its own. That
+    /// one alone has a zero `high_for` with its reason: a kill's report in a high episode comes
+    /// at least a tick after the episode's first high sample.
+    pub fn while_high(&self) -> bool {
+        !(self.reason == Reason::OomKill && self.starts_episode() && self.high_for.is_zero())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
