@@ -15,6 +15,7 @@ mod details_log;
 mod hook;
 mod incidents_log;
 pub mod journal;
+pub mod metrics;
 pub mod stderr;
 mod stdout;
 
@@ -23,6 +24,7 @@ pub use details_log::DetailsLog;
 pub use hook::Hook;
 pub use incidents_log::IncidentsLog;
 pub use journal::Journal;
+pub use metrics::MetricsFile;
 pub use stderr::Problems;
 pub use stdout::Stdout;
 
