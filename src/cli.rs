@@ -80,6 +80,11 @@ struct RunArgs {
     #[arg(long, value_name = "DURATION", env = "MEMORY_MONITOR_HOOK_TIMEOUT",
         allow_hyphen_values = true, default_value = defaults::HOOK_TIMEOUT, value_parser = parse_positive_duration)]
     hook_timeout: Duration,
+    /// A file to write the counts of reports, episodes and OOM kills to, in Prometheus's text
+    /// format, for node_exporter's textfile collector (off for none).
+    #[arg(long, value_name = "PATH", env = "MEMORY_MONITOR_METRICS_FILE",
+        default_value = defaults::METRICS_FILE, value_parser = parse_metrics_file)]
+    metrics_file: MetricsFile,
     /// Where journald's socket is, for entries sent to the journal under systemd (for tests).
     #[arg(long, value_name = "PATH", hide = true, default_value = defaults::JOURNAL_SOCKET)]
     journal_socket: PathBuf,
@@ -192,6 +197,22 @@ fn parse_on_event(text: &str) -> Result<OnEvent, String> {
         "off" => Ok(OnEvent(None)),
         "" => Err("give the path of a program to run on each entry, or off".into()),
         path => Ok(OnEvent(Some(PathBuf::from(path)))),
+    }
+}
+
+/// `--metrics-file`: a file's path, or `off`.
+#[derive(Clone, Debug)]
+struct MetricsFile(Option<PathBuf>);
+
+fn parse_metrics_file(text: &str) -> Result<MetricsFile, String> {
+    let path = PathBuf::from(text);
+    match text {
+        "off" => Ok(MetricsFile(None)),
+        _ if path.file_name().is_none() || text.ends_with('/') => Err(
+            "give the path of a file, such as /var/lib/prometheus/node-exporter/memory-monitor.prom, or off"
+                .into(),
+        ),
+        _ => Ok(MetricsFile(Some(path))),
     }
 }
 
@@ -321,6 +342,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         sys_root: args.capture.sys_root,
         memory_scope: args.capture.memory_scope,
         journal_socket: args.journal_socket,
+        metrics_file: args.metrics_file.0,
         hook: args.on_event.0.map(|program| HookSettings {
             program,
             timeout: args.hook_timeout,

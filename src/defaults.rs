@@ -23,6 +23,7 @@ pub const TOP_BIN: &str = "top";
 // Far above their usual second: on a machine swapping hard they are slow too.
 pub const CAPTURE_TIMEOUT: &str = "10s";
 pub const ON_EVENT: &str = "off";
+pub const METRICS_FILE: &str = "off";
 pub const JOURNAL_SOCKET: &str = crate::output::journal::socket::DEFAULT_PATH;
 // Long enough for a slow mail relay or a phone push over a bad link.
 pub const HOOK_TIMEOUT: &str = "30s";

@@ -16,7 +16,7 @@ use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::{Sources, StopRequest, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
-use crate::output::{Hook, Journal, Outputs, journal};
+use crate::output::{Hook, Journal, MetricsFile, Outputs, journal};
 use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
 use crate::render::header::{format_threshold, format_time_of_day};
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
@@ -46,6 +46,8 @@ pub struct Settings {
     pub hook: Option<HookSettings>,
     /// Where journald's native entries go, when stderr is the journal.
     pub journal_socket: PathBuf,
+    /// `--metrics-file`: `None` writes none.
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -175,6 +177,9 @@ pub fn run(settings: &Settings) -> Result<(), String> {
 fn outputs(settings: &Settings) -> Result<Outputs, String> {
     let mut outputs =
         Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
+    if let Some(path) = &settings.metrics_file {
+        outputs.add(Box::new(MetricsFile::start(path)));
+    }
     if journal::stream::stderr_is_journal() {
         match Journal::open(&settings.journal_socket) {
             Ok(journal) => outputs.add(Box::new(journal)),
