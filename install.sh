@@ -20,7 +20,8 @@ Installs memory-monitor as a systemd service:
   $UNIT_DEST   the service (runs as system user '$SVC_USER')
   $DEFAULT_DEST              its settings (written only if missing)
   $LOGROTATE_DEST           weekly or at 1 MiB, 8 kept, compressed
-  $SHARE_DEST   hooks/ (ntfy, mail, webhook, wall), hook-network.conf
+  $SHARE_DEST   hooks/ (ntfy, mail, webhook, wall), hook-network.conf,
+                                    metrics-node-exporter.conf
 and starts it. Running it again (e.g. with a newer binary) replaces the
 program, the unit and the logrotate file and restarts the service; an
 existing $DEFAULT_DEST is never overwritten.
@@ -65,7 +66,8 @@ fi
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 dist=$script_dir/dist
-for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate hook-network.conf; do
+for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate hook-network.conf \
+    metrics-node-exporter.conf; do
     [ -f "$dist/$f" ] || die "missing $dist/$f: run install.sh from a full source checkout or release tarball"
 done
 hooks=("$dist"/hooks/*)
@@ -189,7 +191,9 @@ say "$LOGROTATE_DEST: written"
 install -d -m 0755 -o root -g root "$SHARE_DEST/hooks"
 install -m 0755 -o root -g root "${hooks[@]}" "$SHARE_DEST/hooks/"
 install -m 0644 -o root -g root "$dist/hook-network.conf" "$SHARE_DEST/hook-network.conf"
-say "$SHARE_DEST: hooks/ (${hooks[*]##*/}) and hook-network.conf written"
+# and the drop-in that lets the service write its metrics file where node_exporter reads it
+install -m 0644 -o root -g root "$dist/metrics-node-exporter.conf" "$SHARE_DEST/metrics-node-exporter.conf"
+say "$SHARE_DEST: hooks/ (${hooks[*]##*/}), hook-network.conf and metrics-node-exporter.conf written"
 
 # --- service
 if [ ! -d /run/systemd/system ]; then

@@ -20,7 +20,7 @@ Usage: sudo ./uninstall.sh [--purge]
 
 Stops and disables memory-monitor.service and removes
   $BIN_DEST, $UNIT_DEST, $LOGROTATE_DEST,
-  $SHARE_DEST (the hooks).
+  $SHARE_DEST (the hooks and the drop-ins to copy).
 Keeps the reports in $LOG_DIR, the settings in $DEFAULT_DEST
 and $HOOKS_CONF_DIR (the hooks'), any 'systemctl edit' drop-ins and the
 system user '$SVC_USER', so that a later install.sh carries on where this

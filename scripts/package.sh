@@ -86,7 +86,8 @@ install -m 0644 "$root/README.md" "$root/LICENSE" "$tree/"
 install -m 0644 "$work/THIRD-PARTY-LICENSES" "$tree/"
 # what install.sh installs; dist/deb/ is for the .deb only
 install -m 0644 "$root/dist/memory-monitor.service" "$root/dist/memory-monitor.default" \
-    "$root/dist/memory-monitor.logrotate" "$root/dist/hook-network.conf" "$tree/dist/"
+    "$root/dist/memory-monitor.logrotate" "$root/dist/hook-network.conf" \
+    "$root/dist/metrics-node-exporter.conf" "$tree/dist/"
 mkdir -p "$tree/dist/hooks"
 install -m 0755 "$root"/dist/hooks/* "$tree/dist/hooks/"
 tarball=$outdir/$name.tar.gz
@@ -110,10 +111,11 @@ grep -q '^ExecStart=/usr/bin/memory-monitor ' "$unit" \
     || die "dist/memory-monitor.service has no 'ExecStart=/usr/local/bin/memory-monitor ' to rewrite"
 install -m 0644 "$root/dist/memory-monitor.default" "$pkg/etc/default/memory-monitor"
 install -m 0644 "$root/dist/memory-monitor.logrotate" "$pkg/etc/logrotate.d/memory-monitor"
-# the hooks, and the drop-in that opens the network to them; not conffiles: settings go in
-# /etc/memory-monitor/hooks.conf, and a hook of your own is a copy elsewhere
+# the hooks, the drop-in that opens the network to them and the one that opens node_exporter's
+# textfile directory; not conffiles: settings go in /etc/memory-monitor/hooks.conf and
+# /etc/default/memory-monitor, and a drop-in is installed as a copy in /etc/systemd/system
 install -m 0755 "$root"/dist/hooks/* "$share/hooks/"
-install -m 0644 "$root/dist/hook-network.conf" "$share/"
+install -m 0644 "$root/dist/hook-network.conf" "$root/dist/metrics-node-exporter.conf" "$share/"
 install -m 0644 "$root/dist/deb/README.Debian" "$doc/"
 gzip -9n <"$root/dist/deb/memory-monitor.8" >"$pkg/usr/share/man/man8/memory-monitor.8.gz"
 gzip -9n <"$work/THIRD-PARTY-LICENSES" >"$doc/THIRD-PARTY-LICENSES.gz"
