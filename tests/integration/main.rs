@@ -23,6 +23,7 @@ mod journal;
 mod kmsg;
 mod memory_places;
 mod memory_places_real;
+mod metrics;
 mod minutes_before;
 mod oom_daemon;
 mod oom_entries;
