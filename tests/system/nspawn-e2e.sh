@@ -282,7 +282,8 @@ installed_files_ok() {  # installed_files_ok LABEL UNIT_FILE : user, settings, l
 hooks_as_shipped() {  # hooks_as_shipped DIR : DIR/hooks/ holds dist/hooks/, 0755; DIR/hook-network.conf, 0644
     in_ct env D="$1" sh -c 'cd /opt/mm-src/dist && [ "$(ls "$D/hooks")" = "$(ls hooks)" ] &&
         for f in hooks/*; do cmp -s "$f" "$D/$f" && [ "$(stat -c "%U %a" "$D/$f")" = "root 755" ] || exit 1; done &&
-        cmp -s hook-network.conf "$D/hook-network.conf" && [ "$(stat -c "%U %a" "$D/hook-network.conf")" = "root 644" ]'
+        for f in hook-network.conf metrics-node-exporter.conf; do
+            cmp -s "$f" "$D/$f" && [ "$(stat -c "%U %a" "$D/$f")" = "root 644" ] || exit 1; done'
 }
 
 fast_settings() {  # report within seconds, every second, with details of many processes
@@ -435,7 +436,7 @@ if [ -n "$TARBALL" ]; then
     missing=
     for f in memory-monitor install.sh uninstall.sh README.md LICENSE THIRD-PARTY-LICENSES \
         dist/memory-monitor.service dist/memory-monitor.default dist/memory-monitor.logrotate \
-        dist/hook-network.conf $(cd "$PROJECT" && echo dist/hooks/*); do
+        dist/hook-network.conf dist/metrics-node-exporter.conf $(cd "$PROJECT" && echo dist/hooks/*); do
         grep -qx "$top/$f" "$WORK/tarball.names" || missing="$missing $f"
     done
     check "tarball: binary, scripts, dist/ with the hooks, README.md, LICENSE, THIRD-PARTY-LICENSES${missing:+ (missing:$missing)}" [ -z "$missing" ]
@@ -738,6 +739,44 @@ ct_sh 'rm -r /etc/systemd/system/memory-monitor.service.d /etc/memory-monitor
        systemctl stop mm-e2e-ntfy; systemctl daemon-reload; systemctl restart memory-monitor'
 ct_run security-plain systemd-analyze security --no-pager memory-monitor.service
 note "without the drop-in: exposure $(score_of <"$WORK/security-plain.out")"
+
+# The metrics file in node_exporter's textfile directory, as Debian's package makes it (root,
+# 0755): refused by the sandbox, then by the permissions, then written once both allow it.
+textfile=/var/lib/prometheus/node-exporter
+ct_sh "install -d -m 0755 $textfile
+       echo MEMORY_MONITOR_METRICS_FILE=$textfile/memory-monitor.prom >>/etc/default/memory-monitor
+       systemctl restart memory-monitor"
+metrics_said() { in_ct journalctl -u memory-monitor -b -p err --no-pager -o cat | grep -q "$1"; }
+check "metrics file without the drop-in: the sandbox's read-only file system is said, at level error" \
+    wait_for 10 metrics_said 'Read-only file system'
+ct_sh "install -D -m 0644 /usr/local/share/memory-monitor/metrics-node-exporter.conf /etc/systemd/system/memory-monitor.service.d/metrics-node-exporter.conf
+       systemctl daemon-reload; systemctl restart memory-monitor"
+check "... with the drop-in but the directory root's 0755: permission denied is said" \
+    wait_for 10 metrics_said 'Permission denied'
+ct_run metrics-rwpaths systemctl show -p ReadWritePaths memory-monitor
+check "... the drop-in adds $textfile to ReadWritePaths" grep -q "$textfile" "$WORK/metrics-rwpaths.out"
+ct_sh "chgrp memory-monitor $textfile; chmod 1775 $textfile; echo 'apt_upgrades_pending 0' >$textfile/apt.prom
+       systemctl restart memory-monitor"
+metrics_written() { ct_sh "test -s $textfile/memory-monitor.prom && grep -q '^memory_monitor_reports_total{reason=\"sustained\"} [1-9]' $textfile/memory-monitor.prom"; }
+if wait_for 20 metrics_written; then
+    pass "once the directory is group memory-monitor's, 1775: the metrics file is written, with a report counted"
+    check "... 0644 memory-monitor, whatever the unit's UMask=" [ "$(in_ct stat -c '%U %a' $textfile/memory-monitor.prom)" = "memory-monitor 644" ]
+    check "... no temporary file left" ct_sh "! ls -A $textfile | grep -q tmp"
+    in_ct cat "$textfile/memory-monitor.prom" >"$WORK/memory-monitor.prom"
+    if command -v promtool >/dev/null; then
+        check "... promtool check metrics accepts it" promtool check metrics <"$WORK/memory-monitor.prom"
+    else
+        note "promtool not on this host (Debian package prometheus): the file is not checked by it"
+    fi
+    check "... and root's file beside it is the service's to leave alone" ct_sh "runuser -u memory-monitor -- rm -f $textfile/apt.prom 2>/dev/null; test -f $textfile/apt.prom"
+else
+    fail "the metrics file was never written"; in_ct journalctl -u memory-monitor -b --no-pager | tail -n 5 | sed 's/^/       | /'
+fi
+ct_run security-metrics systemd-analyze security --no-pager memory-monitor.service
+note "with the metrics drop-in: exposure $(score_of <"$WORK/security-metrics.out")"
+ct_sh "rm -r /etc/systemd/system/memory-monitor.service.d $textfile
+       sed -i '/^MEMORY_MONITOR_METRICS_FILE=/d' /etc/default/memory-monitor
+       systemctl daemon-reload; systemctl restart memory-monitor"
 
 # The watchdog: a daemon stopped with SIGSTOP is killed and restarted within WatchdogSec + 10 s.
 restarts=$(svc NRestarts)
