@@ -15,6 +15,7 @@ mod corpus;
 mod daemon;
 mod faults;
 mod file_faults;
+mod fleet;
 mod hook;
 mod hostile_daemon;
 mod hostile_fuzz;

@@ -92,7 +92,7 @@ fn have_promtool() -> bool {
 
 /// `promtool check metrics` reads the text on stdin: a parse error or a lint (a counter
 /// without `_total`, a metric without HELP) fails it.
-fn promtool_accepts(text: &str) {
+pub(crate) fn promtool_accepts(text: &str) {
     use std::io::Write as _;
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
