@@ -3,13 +3,19 @@
 //! written, and a file that logrotate moved away (or a directory somebody deleted) is simply
 //! created again at the next write. What cannot be written (disk full, directory unwritable)
 //! waits in memory, in order, and goes out with the next write that works.
+//!
+//! A log may begin each file with a line of its own ([`TextLog::file_start`]): it is written in
+//! the same write as the entries it comes before, when the file is new or empty at that write
+//! (found with one fstat after the open) and before the program's first entries.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::TextLog;
 use crate::text::escape::escape_path;
 
 const DIR_MODE: u32 = 0o750;
@@ -39,20 +45,27 @@ impl Backlog {
         }
     }
 
-    /// Everything waiting, as the one text to write.
-    fn text(&self) -> String {
-        let mut text = String::with_capacity(self.bytes + 128);
+    /// Everything waiting, as the one text to write, after `start` and `log`'s note on what was
+    /// dropped, if anything was.
+    fn text(&self, start: Option<String>, log: &impl TextLog) -> String {
+        let start = start.unwrap_or_default();
+        let mut text = String::with_capacity(start.len() + self.bytes + 128);
+        text.push_str(&start);
         if self.dropped > 0 {
-            text.push_str(&format!(
-                "  (memory-monitor: {} earlier entries of this log were dropped: it could not be written for too long)\n",
-                self.dropped
-            ));
+            text.push_str(&log.dropped(self.dropped));
         }
         for entry in &self.entries {
             text.push_str(entry);
         }
         text
     }
+}
+
+/// The line that says `dropped` earlier entries of a text log were dropped.
+pub fn dropped_note(dropped: usize) -> String {
+    format!(
+        "  (memory-monitor: {dropped} earlier entries of this log were dropped: it could not be written for too long)\n"
+    )
 }
 
 /// What a successful write carried.
@@ -118,6 +131,9 @@ pub struct AppendFile {
     dir: PathBuf,
     name: &'static str,
     backlog: Backlog,
+    /// Something was written by this run of the program: a log's start line is due again only
+    /// in a new or empty file.
+    began: bool,
 }
 
 impl AppendFile {
@@ -128,6 +144,7 @@ impl AppendFile {
             dir: dir.to_path_buf(),
             name,
             backlog: Backlog::default(),
+            began: false,
         };
         file.open().map_err(|error| Unusable {
             dir: dir.to_path_buf(),
@@ -147,37 +164,47 @@ impl AppendFile {
 
     /// Appends `entry` after whatever still waits, all in one write, so the log keeps its order
     /// and holds each entry whole or not at all. On failure everything waits for the next try.
-    pub fn append(&mut self, entry: String) -> Result<Written, NotWritten> {
+    /// `log` gives the line a new file begins with, and the note on dropped entries.
+    pub fn append(&mut self, entry: String, log: &impl TextLog) -> Result<Written, NotWritten> {
         self.backlog.push(entry);
-        self.write_waiting().map(|Written { delayed }| Written {
+        self.write_waiting(log).map(|Written { delayed }| Written {
             // This entry was not delayed.
             delayed: delayed.saturating_sub(1),
         })
     }
 
     /// Writes what waits, if anything: every entry it writes was delayed.
-    pub fn flush(&mut self) -> Result<Written, NotWritten> {
-        self.write_waiting()
+    pub fn flush(&mut self, log: &impl TextLog) -> Result<Written, NotWritten> {
+        self.write_waiting(log)
     }
 
-    fn write_waiting(&mut self) -> Result<Written, NotWritten> {
+    fn write_waiting(&mut self, log: &impl TextLog) -> Result<Written, NotWritten> {
         let waiting = self.backlog.entries.len();
         if waiting == 0 {
             return Ok(Written::default());
         }
-        let result = match self.backlog.entries.front() {
-            // The usual case, one entry and nothing dropped: written as it is, without a copy.
-            Some(only) if waiting == 1 && self.backlog.dropped == 0 => {
-                self.open().and_then(|mut f| write_whole(&mut f, only))
-            }
-            _ => {
-                let text = self.backlog.text();
-                self.open().and_then(|mut f| write_whole(&mut f, &text))
-            }
-        };
+        let result = self.open().and_then(|mut f| {
+            let before = f.len()?;
+            // Decided at the write itself: a file logrotate moved away a moment ago is new now.
+            let start = if self.began && before > 0 {
+                None
+            } else {
+                log.file_start()
+            };
+            let text = match self.backlog.entries.front() {
+                // The usual case, one entry and nothing before it: written as it is, without a
+                // copy.
+                Some(only) if waiting == 1 && self.backlog.dropped == 0 && start.is_none() => {
+                    Cow::Borrowed(only.as_str())
+                }
+                _ => Cow::Owned(self.backlog.text(start, log)),
+            };
+            write_whole(&mut f, before, &text)
+        });
         match result {
             Ok(()) => {
                 self.backlog = Backlog::default();
+                self.began = true;
                 Ok(Written { delayed: waiting })
             }
             Err(error) => Err(NotWritten { error, waiting }),
@@ -238,10 +265,9 @@ impl Appendable for File {
     }
 }
 
-/// One write of all of `text`, or nothing: what part of it landed is cut back off, so no reader
-/// ever meets half an entry.
-fn write_whole(f: &mut impl Appendable, text: &str) -> io::Result<()> {
-    let before = f.len()?;
+/// One write of all of `text` to a file `before` bytes long, or nothing: what part of it landed
+/// is cut back off, so no reader ever meets half an entry.
+fn write_whole(f: &mut impl Appendable, before: u64, text: &str) -> io::Result<()> {
     let result = match f.write(text.as_bytes()) {
         Ok(n) if n == text.len() => return Ok(()),
         Ok(n) => Err(io::Error::new(
@@ -260,6 +286,18 @@ fn write_whole(f: &mut impl Appendable, text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Entry;
+
+    /// A log with nothing of its own around its entries, as the text logs are.
+    struct Plain;
+
+    impl TextLog for Plain {
+        const FILE_NAME: &'static str = "plain.log";
+
+        fn render(&self, _: &Entry) -> Option<String> {
+            None
+        }
+    }
 
     fn read(file: &AppendFile) -> String {
         fs::read_to_string(file.path()).unwrap()
@@ -299,14 +337,14 @@ mod tests {
         let dir = root.path().join("logs");
         let mut incidents = AppendFile::prepare(&dir, "incidents.log").unwrap();
         let mut details = AppendFile::prepare(&dir, "details.log").unwrap();
-        incidents.append("one\n".into()).unwrap();
-        incidents.append("two\n".into()).unwrap();
+        incidents.append("one\n".into(), &Plain).unwrap();
+        incidents.append("two\n".into(), &Plain).unwrap();
         assert_eq!(read(&incidents), "one\ntwo\n");
         fs::rename(incidents.path(), dir.join("incidents.log.1")).unwrap();
-        incidents.append("three\n".into()).unwrap();
+        incidents.append("three\n".into(), &Plain).unwrap();
         assert_eq!(read(&incidents), "three\n");
         fs::remove_dir_all(&dir).unwrap();
-        details.append("four\n".into()).unwrap();
+        details.append("four\n".into(), &Plain).unwrap();
         assert_eq!(read(&details), "four\n");
         assert_eq!(
             fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
@@ -334,23 +372,23 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut incidents = AppendFile::prepare(root.path(), "incidents.log").unwrap();
         let mut details = AppendFile::prepare(root.path(), "details.log").unwrap();
-        incidents.append("first\n".into()).unwrap();
+        incidents.append("first\n".into(), &Plain).unwrap();
         make_full(&incidents);
-        let failed = incidents.append("second\n".into()).unwrap_err();
+        let failed = incidents.append("second\n".into(), &Plain).unwrap_err();
         assert_eq!(failed.error.kind(), io::ErrorKind::StorageFull);
         assert_eq!(failed.waiting, 1);
-        let failed = incidents.append("third\n".into()).unwrap_err();
+        let failed = incidents.append("third\n".into(), &Plain).unwrap_err();
         assert_eq!(failed.waiting, 2);
         assert_eq!(incidents.waiting(), 2);
         // The other log is not held up.
-        details.append("detail\n".into()).unwrap();
+        details.append("detail\n".into(), &Plain).unwrap();
 
         make_writable(&incidents);
-        let written = incidents.append("fourth\n".into()).unwrap();
+        let written = incidents.append("fourth\n".into(), &Plain).unwrap();
         assert_eq!(written, Written { delayed: 2 });
         assert_eq!(read(&incidents), "second\nthird\nfourth\n");
         assert_eq!(incidents.waiting(), 0);
-        assert_eq!(incidents.flush().unwrap(), Written::default());
+        assert_eq!(incidents.flush(&Plain).unwrap(), Written::default());
     }
 
     #[test]
@@ -358,10 +396,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut details = AppendFile::prepare(root.path(), "details.log").unwrap();
         make_full(&details);
-        details.append("a\n".into()).unwrap_err();
-        assert!(details.flush().is_err());
+        details.append("a\n".into(), &Plain).unwrap_err();
+        assert!(details.flush(&Plain).is_err());
         make_writable(&details);
-        assert_eq!(details.flush().unwrap(), Written { delayed: 1 });
+        assert_eq!(details.flush(&Plain).unwrap(), Written { delayed: 1 });
         assert_eq!(read(&details), "a\n");
     }
 
@@ -372,12 +410,12 @@ mod tests {
         make_full(&incidents);
         let report = |n: usize| format!("report {n}\n{}\n", "x".repeat(1024 * 1024));
         for n in 0..12 {
-            incidents.append(report(n)).unwrap_err();
+            incidents.append(report(n), &Plain).unwrap_err();
         }
         let waiting = incidents.waiting();
         assert!((7..12).contains(&waiting), "{waiting}");
         make_writable(&incidents);
-        incidents.flush().unwrap();
+        incidents.flush(&Plain).unwrap();
         let text = read(&incidents);
         let dropped = 12 - waiting;
         assert!(text.starts_with(&format!(
@@ -389,7 +427,7 @@ mod tests {
         }
         let one_huge = "y".repeat(BACKLOG_LIMIT + 10);
         make_full(&incidents);
-        incidents.append(one_huge).unwrap_err();
+        incidents.append(one_huge, &Plain).unwrap_err();
         assert_eq!(incidents.waiting(), 1, "the newest is kept");
     }
 
@@ -429,7 +467,7 @@ mod tests {
             data: b"earlier\n".to_vec().into(),
             room: 3,
         };
-        let err = write_whole(&mut file, "report\n").unwrap_err();
+        let err = write_whole(&mut file, 8, "report\n").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
         assert_eq!(
             file.data.borrow().as_slice(),
@@ -440,8 +478,97 @@ mod tests {
             data: Vec::new().into(),
             room: 100,
         };
-        write_whole(&mut roomy, "report\n").unwrap();
+        write_whole(&mut roomy, 0, "report\n").unwrap();
         assert_eq!(roomy.data.borrow().as_slice(), b"report\n");
+    }
+
+    /// A log that begins each file with a line of its own, and words its note on drops its way.
+    struct Started;
+
+    impl TextLog for Started {
+        const FILE_NAME: &'static str = "started.log";
+
+        fn render(&self, _: &Entry) -> Option<String> {
+            None
+        }
+
+        fn file_start(&self) -> Option<String> {
+            Some("start\n".into())
+        }
+
+        fn dropped(&self, dropped: usize) -> String {
+            format!("dropped {dropped}\n")
+        }
+    }
+
+    #[test]
+    fn a_start_line_begins_each_new_file_and_each_run() {
+        let root = tempfile::tempdir().unwrap();
+        let mut file = AppendFile::prepare(root.path(), "x.jsonl").unwrap();
+        assert_eq!(read(&file), "", "nothing written at prepare");
+        file.append("one\n".into(), &Started).unwrap();
+        file.append("two\n".into(), &Started).unwrap();
+        assert_eq!(read(&file), "start\none\ntwo\n");
+        // Moved away, as logrotate does: the next write makes a new file, which starts again.
+        fs::rename(file.path(), root.path().join("x.jsonl.1")).unwrap();
+        file.append("three\n".into(), &Started).unwrap();
+        assert_eq!(read(&file), "start\nthree\n");
+        // Emptied (copytruncate, or logrotate's `create`): the same.
+        fs::write(file.path(), "").unwrap();
+        file.append("four\n".into(), &Started).unwrap();
+        assert_eq!(read(&file), "start\nfour\n");
+        // A new run of the program appends to the file as it is, after a start line of its own.
+        let mut again = AppendFile::prepare(root.path(), "x.jsonl").unwrap();
+        again.append("five\n".into(), &Started).unwrap();
+        assert_eq!(read(&again), "start\nfour\nstart\nfive\n");
+    }
+
+    #[test]
+    fn a_start_line_goes_out_with_what_waited_once_and_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let mut file = AppendFile::prepare(root.path(), "x.jsonl").unwrap();
+        file.append("one\n".into(), &Started).unwrap();
+        make_full(&file);
+        file.append("two\n".into(), &Started).unwrap_err();
+        assert!(file.flush(&Started).is_err());
+        // The file that comes back is new: it starts with the start line, then what waited.
+        make_writable(&file);
+        file.append("three\n".into(), &Started).unwrap();
+        assert_eq!(read(&file), "start\ntwo\nthree\n");
+
+        // A cut write takes the start line back with the rest.
+        let mut cut = ShortFile {
+            data: Vec::new().into(),
+            room: 3,
+        };
+        write_whole(&mut cut, 0, "start\nfour\n").unwrap_err();
+        assert!(cut.data.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_note_on_dropped_entries_is_the_logs_own() {
+        let root = tempfile::tempdir().unwrap();
+        let mut file = AppendFile::prepare(root.path(), "x.jsonl").unwrap();
+        file.append("one\n".into(), &Started).unwrap();
+        make_full(&file);
+        let big = |n: usize| format!("{n}{}\n", "x".repeat(3 * 1024 * 1024));
+        for n in 0..4 {
+            file.append(big(n), &Started).unwrap_err();
+        }
+        let dropped = 4 - file.waiting();
+        assert!(dropped > 0);
+        make_writable(&file);
+        file.flush(&Started).unwrap();
+        let text = read(&file);
+        assert!(
+            text.starts_with(&format!("start\ndropped {dropped}\n")),
+            "{}",
+            &text[..40]
+        );
+        assert_eq!(
+            dropped_note(3),
+            "  (memory-monitor: 3 earlier entries of this log were dropped: it could not be written for too long)\n"
+        );
     }
 
     #[test]

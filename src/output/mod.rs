@@ -85,6 +85,19 @@ pub trait TextLog {
 
     /// This log's text for `entry`, or `None` when the log holds nothing for it.
     fn render(&self, entry: &Entry) -> Option<String>;
+
+    /// The line each file of this log begins with, asked for at the write that needs it: one
+    /// into a new or empty file, and the first write of this run of the program. `None` (the
+    /// default) for none.
+    fn file_start(&self) -> Option<String> {
+        None
+    }
+
+    /// The line that says `dropped` earlier entries were dropped, before those written after
+    /// them (see [`append`]).
+    fn dropped(&self, dropped: usize) -> String {
+        append::dropped_note(dropped)
+    }
 }
 
 /// A [`TextLog`] and its file.
@@ -109,7 +122,7 @@ impl<L: TextLog> Output for LogFile<L> {
 
     fn write(&mut self, entry: &Entry) -> Delivery {
         match self.log.render(entry) {
-            Some(text) => self.file.append(text).into(),
+            Some(text) => self.file.append(text, &self.log).into(),
             None => Delivery::Nothing,
         }
     }
@@ -122,7 +135,7 @@ impl<L: TextLog> Output for LogFile<L> {
         if self.file.waiting() == 0 {
             return Delivery::Nothing;
         }
-        self.file.flush().into()
+        self.file.flush(&self.log).into()
     }
 
     fn reopen(&mut self) -> io::Result<()> {
