@@ -63,7 +63,7 @@ struct RunArgs {
     #[arg(long, value_name = "PERCENT", env = "MEMORY_MONITOR_URGENT",
         allow_negative_numbers = true, default_value = defaults::URGENT, value_parser = parse_urgent)]
     urgent: Urgent,
-    /// Where incidents.log and details.log are written.
+    /// Where incidents.log, details.log and incidents.jsonl are written.
     #[arg(
         long,
         value_name = "DIR",
@@ -71,6 +71,11 @@ struct RunArgs {
         default_value = defaults::LOG_DIR
     )]
     log_dir: PathBuf,
+    /// Whether to write incidents.jsonl beside incidents.log: each of its entries as one line of
+    /// JSON.
+    #[arg(long, value_name = "on|off", env = "MEMORY_MONITOR_JSON", action = clap::ArgAction::Set,
+        default_value = defaults::JSON, value_parser = parse_on_off)]
+    json: bool,
     /// A program to run for every entry of incidents.log, with the entry on its stdin and
     /// MEMORY_MONITOR_* variables (off for none).
     #[arg(long, value_name = "PROGRAM", env = "MEMORY_MONITOR_ON_EVENT",
@@ -216,6 +221,14 @@ fn parse_metrics_file(text: &str) -> Result<MetricsFile, String> {
     }
 }
 
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("must be on or off".into()),
+    }
+}
+
 fn parse_memory_scope(text: &str) -> Result<MemoryScope, String> {
     match text {
         "auto" => Ok(MemoryScope::Auto),
@@ -335,6 +348,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         },
         interval: args.interval,
         log_dir: args.log_dir,
+        json: args.json,
         details: args.capture.details,
         tools: tools(&args.capture),
         kernel_log: args.capture.kernel_log.0.clone(),

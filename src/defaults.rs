@@ -22,6 +22,7 @@ pub const PS_BIN: &str = "ps";
 pub const TOP_BIN: &str = "top";
 // Far above their usual second: on a machine swapping hard they are slow too.
 pub const CAPTURE_TIMEOUT: &str = "10s";
+pub const JSON: &str = "on";
 pub const ON_EVENT: &str = "off";
 pub const METRICS_FILE: &str = "off";
 pub const JOURNAL_SOCKET: &str = crate::output::journal::socket::DEFAULT_PATH;

@@ -16,7 +16,8 @@ use chrono::{DateTime, FixedOffset, Local};
 
 use crate::capture::{Sources, StopRequest, Tools, kernel_now, read_places};
 use crate::decide::{Event, ReportDue, Rules};
-use crate::output::{Hook, Journal, MetricsFile, Outputs, journal};
+use crate::output::jsonl::{self, StartSettings};
+use crate::output::{Hook, IncidentsJsonl, Journal, LogFile, MetricsFile, Outputs, journal};
 use crate::proc::{Baseline, MemoryScope, SystemUsers, UserNames, choose_scope};
 use crate::render::header::{format_threshold, format_time_of_day};
 use crate::report::{Context, Entry, Growth, Occasion, Recovered, Report};
@@ -34,6 +35,8 @@ pub struct Settings {
     pub rules: Rules,
     pub interval: Duration,
     pub log_dir: PathBuf,
+    /// `--json`: incidents.jsonl beside incidents.log.
+    pub json: bool,
     pub details: usize,
     pub proc_root: PathBuf,
     pub tools: Tools,
@@ -177,6 +180,12 @@ pub fn run(settings: &Settings) -> Result<(), String> {
 fn outputs(settings: &Settings) -> Result<Outputs, String> {
     let mut outputs =
         Outputs::for_daemon(&settings.log_dir).map_err(|e| e.explain(running_user))?;
+    if settings.json {
+        let jsonl = IncidentsJsonl::of_this_process(json_settings(settings));
+        outputs.add(Box::new(
+            LogFile::prepare(&settings.log_dir, jsonl).map_err(|e| e.explain(running_user))?,
+        ));
+    }
     if let Some(path) = &settings.metrics_file {
         outputs.add(Box::new(MetricsFile::start(path)));
     }
@@ -194,6 +203,37 @@ fn outputs(settings: &Settings) -> Result<Outputs, String> {
         outputs.add(Box::new(Hook::start(&hook.program, hook.timeout)?));
     }
     Ok(outputs)
+}
+
+/// The settings incidents.jsonl's start objects carry, as the daemon runs with them.
+fn json_settings(settings: &Settings) -> StartSettings {
+    let rules = &settings.rules;
+    let seconds = jsonl::seconds;
+    StartSettings {
+        threshold_percent: rules.threshold_percent,
+        sustain_seconds: seconds(rules.sustain),
+        interval_seconds: seconds(settings.interval),
+        repeat_seconds: seconds(rules.repeat),
+        // An urgent level not above the threshold is dropped at start (see `run`).
+        urgent_percent: rules
+            .urgent_percent
+            .filter(|urgent| *urgent > rules.threshold_percent),
+        log_dir: escape_path(&settings.log_dir),
+        on_event: settings.hook.as_ref().map(|h| escape_path(&h.program)),
+        hook_timeout_seconds: settings.hook.as_ref().map(|h| seconds(h.timeout)),
+        details: settings.details,
+        capture_timeout_seconds: seconds(settings.tools.timeout),
+        kernel_log: settings.kernel_log.as_deref().map(escape_path),
+        memory_scope: match settings.memory_scope {
+            MemoryScope::Auto => "auto",
+            MemoryScope::Host => "host",
+            MemoryScope::Cgroup => "cgroup",
+        },
+        proc_root: escape_path(&settings.proc_root),
+        sys_root: escape_path(&settings.sys_root),
+        ps_bin: escape(settings.tools.ps_bin.as_encoded_bytes()),
+        top_bin: escape(settings.tools.top_bin.as_encoded_bytes()),
+    }
 }
 
 /// Stopped while capturing; nothing of that report was written.

@@ -34,7 +34,7 @@ fn the_default_file_matches_the_options() {
         .collect();
     from_help.sort();
     from_file.sort();
-    assert_eq!(from_help.len(), 17, "{help}");
+    assert_eq!(from_help.len(), 18, "{help}");
     assert_eq!(from_file, from_help);
 }
 
@@ -97,7 +97,7 @@ fn the_man_page_lists_every_option() {
         );
         options += 1;
     }
-    assert_eq!(options, 17, "{help}");
+    assert_eq!(options, 18, "{help}");
 }
 
 /// LICENSE, from which package.sh writes the .deb's copyright file, and Cargo.toml agree.
@@ -168,7 +168,7 @@ fn the_documentation_and_the_tests_say_the_defaults_the_program_uses() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 17, "{help}");
+    assert_eq!(checked, 18, "{help}");
 
     let rules = defaults::rules();
     assert_eq!(THRESHOLD, rules.threshold_percent);
