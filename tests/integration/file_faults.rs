@@ -40,6 +40,11 @@ fn a_log_directory_deleted_while_running_is_created_again() {
 /// Runs the daemon in a mount namespace of its own with its log directory on a tmpfs of `size`,
 /// so the test can fill it or make it read-only without touching the machine.
 fn on_small_tmpfs(fake: &FakeProc, size: &str) -> Daemon {
+    launch_on_small_tmpfs(Launch::ordinary(fake).args(&["--details", "1"]), size)
+}
+
+/// [`on_small_tmpfs`] for a daemon launched as `launch` says.
+pub(crate) fn launch_on_small_tmpfs(mut launch: Launch, size: &str) -> Daemon {
     let mount_point = tempfile::tempdir().unwrap().keep();
     let mut wrapper: Vec<OsString> = vec!["unshare".into(), "--mount".into()];
     if !rustix::process::geteuid().is_root() {
@@ -56,13 +61,12 @@ fn on_small_tmpfs(fake: &FakeProc, size: &str) -> Daemon {
         .map(OsString::from),
     );
     wrapper.push(mount_point.clone().into());
-    let mut launch = Launch::ordinary(fake).args(&["--details", "1"]);
     launch.wrapper = wrapper;
     launch.log_dir = Some(mount_point);
     launch.start()
 }
 
-fn in_namespace_of(daemon: &Daemon, command: &[&str]) {
+pub(crate) fn in_namespace_of(daemon: &Daemon, command: &[&str]) {
     let pid = daemon.pid().to_string();
     let mut args = vec!["--target", &pid, "--mount"];
     if !rustix::process::geteuid().is_root() {

@@ -21,6 +21,7 @@ mod hostile_daemon;
 mod hostile_fuzz;
 mod hostile_real;
 mod journal;
+mod jsonl;
 mod kmsg;
 mod memory_places;
 mod memory_places_real;
