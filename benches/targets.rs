@@ -2,6 +2,7 @@
 //!
 //! - the idle loop's work per tick (CPU time, heap allocations) over 100,000 ticks;
 //! - parse and render of a 5,000-process `ps aux` output;
+//! - incidents.jsonl's line of a 1,000-process report, beside that report's parse and render;
 //! - the daemon's resident memory while idle, before and after an incident;
 //! - the time between samples while a hook runs, beside the same daemon without one.
 //!
@@ -193,6 +194,11 @@ fn idle_ticks(verdict: &mut Verdict) {
 
 /// 5,000 rows made from the 448-row Arch sample, with distinct PIDs and varied %MEM.
 fn big_ps_output() -> Vec<u8> {
+    ps_output_of(5000)
+}
+
+/// `n` rows made from the 448-row Arch sample, with distinct PIDs and varied %MEM.
+fn ps_output_of(n: usize) -> Vec<u8> {
     let sample = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/corpus/psaux_crush-synaps-arch_1.txt"
@@ -201,7 +207,7 @@ fn big_ps_output() -> Vec<u8> {
     let mut lines = sample.lines();
     let mut out = format!("{}\n", lines.next().unwrap());
     let rows: Vec<&str> = lines.collect();
-    for i in 0..5000 {
+    for i in 0..n {
         let row = rows[i % rows.len()];
         // USER and PID new, %CPU and %MEM varied, the rest (VSZ to COMMAND) as sampled.
         let rest = row.split_whitespace().skip(4).collect::<Vec<_>>();
@@ -317,6 +323,99 @@ fn parse_and_render(verdict: &mut Verdict) {
         "ms",
         10.0,
     );
+}
+
+/// What incidents.jsonl adds to a report: its line, beside the parse and render of the same
+/// report (both parsers, the incidents and details texts), at 1,000 processes.
+fn json_line(verdict: &mut Verdict) {
+    use memory_monitor::output::jsonl::{IncidentsJsonl, StartSettings};
+    use memory_monitor::report::Entry;
+
+    let ps = ps_output_of(1000);
+    let top = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/top_local-debian12-procps402_1.txt"
+    ))
+    .unwrap();
+    let empty_proc = tempfile::tempdir().unwrap();
+    let sources = Sources {
+        tools: Tools {
+            ps_bin: "unused".into(),
+            top_bin: "unused".into(),
+            timeout: Duration::from_secs(1),
+            output_limit: OUTPUT_LIMIT,
+        },
+        proc_root: empty_proc.path().to_path_buf(),
+        details: 5,
+        users: &SystemUsers,
+        clock_ticks: 100,
+    };
+    let now = chrono::Local::now().fixed_offset();
+    let settings = StartSettings {
+        threshold_percent: 80.0,
+        sustain_seconds: 15.0,
+        interval_seconds: 3.0,
+        repeat_seconds: 600.0,
+        urgent_percent: Some(95.0),
+        log_dir: "/var/log/memory-monitor".into(),
+        on_event: None,
+        hook_timeout_seconds: None,
+        details: 5,
+        capture_timeout_seconds: 10.0,
+        kernel_log: Some("/dev/kmsg".into()),
+        memory_scope: "auto",
+        proc_root: "/proc".into(),
+        sys_root: "/sys".into(),
+        ps_bin: "ps".into(),
+        top_bin: "top".into(),
+    };
+    let jsonl = IncidentsJsonl::new("pi4".into(), 1, now, settings);
+    let (mut ours, mut json) = (Vec::new(), Vec::new());
+    for _ in 0..101 {
+        let outputs = Outputs::recorded(Ok(ps.clone()), Ok(top.clone()));
+        let start = thread_cpu();
+        let report = Report {
+            time: now,
+            occasion: Occasion::Snapshot,
+            memory: MemSample {
+                total_kib: 1_000_000,
+                available_kib: 100_000,
+                cgroup_limit: false,
+            },
+            context: Default::default(),
+            evidence: sources.evidence_from(outputs),
+        };
+        let mut text = String::new();
+        incident::render(&report, &mut text);
+        let mut details = String::new();
+        details::render(
+            report.evidence.details.as_deref().unwrap_or_default(),
+            &now,
+            &mut details,
+        );
+        ours.push((thread_cpu() - start).as_secs_f64() * 1e3);
+        let entry = Entry::Report(Box::new(report));
+        let start = thread_cpu();
+        let line = jsonl.line(&entry);
+        json.push((thread_cpu() - start).as_secs_f64() * 1e3);
+        std::hint::black_box((text, details, line));
+    }
+    let (ours, json) = (median(ours), median(json));
+    println!(
+        "1,000 processes, medians of 101, CPU ms: parse+render {ours:.3}, incidents.jsonl's line {json:.3}"
+    );
+    verdict.check(
+        "incidents.jsonl's line / parse+render, 1,000 processes",
+        json / ours * 100.0,
+        "%",
+        10.0,
+    );
+}
+
+/// This thread's CPU time, to the nanosecond (getrusage's figures move in scheduler ticks).
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 fn resident_memory(verdict: &mut Verdict) {
@@ -703,6 +802,9 @@ fn main() {
     }
     if wanted("parse") {
         parse_and_render(&mut verdict);
+    }
+    if wanted("json") {
+        json_line(&mut verdict);
     }
     if wanted("memory") {
         resident_memory(&mut verdict);
