@@ -18,7 +18,7 @@ use crate::parse::pressure::Pressure;
 use crate::parse::ps::{PsTable, Tenths};
 use crate::proc::{Measured, TMPFS_MOUNTS, TmpfsUse, UNITS, UnitUse};
 use crate::render::facts::{event_of, reason_word};
-use crate::render::table::sorted;
+use crate::render::table::first;
 use crate::report::{
     Context, Entry, KillUser, Limit, MoreOomKills, Occasion, OomKill, OomKillsCounted, Recovered,
     Report,
@@ -413,9 +413,8 @@ fn report_body(report: &Report) -> ReportBody {
 
 /// The first [`TOP`] rows of the report's table, in its order.
 fn top(report: &Report, table: &PsTable) -> Vec<TopProcess> {
-    sorted(table)
+    first(table, TOP)
         .iter()
-        .take(TOP)
         .filter_map(|process| {
             let row = process.row();
             let pid = row.pid?;

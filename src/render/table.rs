@@ -40,6 +40,19 @@ pub fn sorted(table: &PsTable) -> Vec<PsProcess<'_>> {
     processes
 }
 
+/// The first `n` processes of [`sorted`], found without sorting the others: a tenth of the
+/// work for the 10 of 1,000 that incidents.jsonl names.
+pub fn first(table: &PsTable, n: usize) -> Vec<PsProcess<'_>> {
+    let mut processes: Vec<PsProcess> = table.processes().collect();
+    if n < processes.len() {
+        // The order is total (PIDs differ), so the first n are the same as after a sort.
+        processes.select_nth_unstable_by(n, by_memory);
+        processes.truncate(n);
+    }
+    processes.sort_by(by_memory);
+    processes
+}
+
 /// One row's cells as shown, in one reused buffer.
 #[derive(Default)]
 struct Cells {
@@ -256,6 +269,20 @@ fn push_spaces(out: &mut String, count: usize) {
 mod tests {
     use super::*;
     use crate::parse::ps;
+
+    #[test]
+    fn the_first_few_are_the_sorted_tables_first() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+        for name in ["psaux_jc-centos77_1.txt", "psaux_crush-synaps-arch_1.txt"] {
+            let output = std::fs::read(format!("{corpus}/{name}")).unwrap();
+            let table = ps::parse(&output).unwrap();
+            let all: Vec<_> = sorted(&table).iter().map(PsProcess::row).collect();
+            for n in [0, 1, 10, all.len() - 1, all.len(), all.len() + 5] {
+                let few: Vec<_> = first(&table, n).iter().map(PsProcess::row).collect();
+                assert_eq!(few, all[..n.min(all.len())], "{name}, {n}");
+            }
+        }
+    }
 
     fn render_text(ps_output: &str) -> String {
         render_bytes(ps_output.as_bytes())
