@@ -360,6 +360,7 @@ fn json_line(verdict: &mut Verdict) {
         log_dir: "/var/log/memory-monitor".into(),
         on_event: None,
         hook_timeout_seconds: None,
+        metrics_file: None,
         details: 5,
         capture_timeout_seconds: 10.0,
         kernel_log: Some("/dev/kmsg".into()),

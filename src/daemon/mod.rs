@@ -221,6 +221,7 @@ fn json_settings(settings: &Settings) -> StartSettings {
         log_dir: escape_path(&settings.log_dir),
         on_event: settings.hook.as_ref().map(|h| escape_path(&h.program)),
         hook_timeout_seconds: settings.hook.as_ref().map(|h| seconds(h.timeout)),
+        metrics_file: settings.metrics_file.as_deref().map(escape_path),
         details: settings.details,
         capture_timeout_seconds: seconds(settings.tools.timeout),
         kernel_log: settings.kernel_log.as_deref().map(escape_path),

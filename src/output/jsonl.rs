@@ -56,6 +56,7 @@ pub struct StartSettings {
     pub on_event: Option<String>,
     /// `None` without a hook.
     pub hook_timeout_seconds: Option<f64>,
+    pub metrics_file: Option<String>,
     pub details: usize,
     pub capture_timeout_seconds: f64,
     pub kernel_log: Option<String>,
@@ -612,6 +613,7 @@ mod tests {
             log_dir: "/var/log/memory-monitor".into(),
             on_event: None,
             hook_timeout_seconds: None,
+            metrics_file: None,
             details: 5,
             capture_timeout_seconds: 10.0,
             kernel_log: Some("/dev/kmsg".into()),
@@ -694,7 +696,7 @@ mod tests {
             serde_json::from_value::<serde_json::Map<String, Value>>(value["settings"].clone())
                 .unwrap()
                 .len(),
-            16
+            17
         );
         let dropped = parsed(&log().dropped_line(time(), 7));
         assert_eq!(

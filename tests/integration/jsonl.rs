@@ -146,6 +146,7 @@ fn settings() -> StartSettings {
         log_dir: "/var/log/memory-monitor".into(),
         on_event: Some("/usr/share/memory-monitor/hooks/ntfy".into()),
         hook_timeout_seconds: Some(30.0),
+        metrics_file: Some("/var/lib/prometheus/node-exporter/memory-monitor.prom".into()),
         details: 5,
         capture_timeout_seconds: 10.0,
         kernel_log: Some("/dev/kmsg".into()),
@@ -951,6 +952,7 @@ fn each_entry_of_incidents_log_has_its_line_in_the_same_order() {
     assert_eq!(settings["log_dir"], daemon.logs.to_str().unwrap());
     assert_eq!(settings["kernel_log"], daemon.kernel_log.to_str().unwrap());
     assert_eq!(settings["details"], 3);
+    assert_eq!(settings["metrics_file"], Value::Null, "off");
 
     // What the text says, the JSON says.
     let headers: Vec<_> = log.lines().filter_map(header).collect();
