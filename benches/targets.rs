@@ -2,7 +2,8 @@
 //!
 //! - the idle loop's work per tick (CPU time, heap allocations) over 100,000 ticks;
 //! - parse and render of a 5,000-process `ps aux` output;
-//! - incidents.jsonl's line of a 1,000-process report, beside that report's parse and render;
+//! - what incidents.jsonl and the metrics file add to a 1,000-process report, written to a
+//!   directory on disk, beside that report's parse and render;
 //! - the daemon's resident memory while idle, before and after an incident;
 //! - the time between samples while a hook runs, beside the same daemon without one.
 //!
@@ -325,10 +326,13 @@ fn parse_and_render(verdict: &mut Verdict) {
     );
 }
 
-/// What incidents.jsonl adds to a report: its line, beside the parse and render of the same
-/// report (both parsers, the incidents and details texts), at 1,000 processes.
+/// What incidents.jsonl and the metrics file add to a report, beside the parse and render of
+/// the same report (both parsers, the incidents and details texts), at 1,000 processes: the
+/// line alone, and each output's whole write (render, then the append, or the temporary file
+/// and its rename) into a directory beside the build, on the same disk as the logs would be.
 fn json_line(verdict: &mut Verdict) {
     use memory_monitor::output::jsonl::{IncidentsJsonl, StartSettings};
+    use memory_monitor::output::{LogFile, MetricsFile, Output};
     use memory_monitor::report::Entry;
 
     let ps = ps_output_of(1000);
@@ -371,7 +375,12 @@ fn json_line(verdict: &mut Verdict) {
         top_bin: "top".into(),
     };
     let jsonl = IncidentsJsonl::new("pi4".into(), 1, now, settings);
+    // Not /tmp, which may be a tmpfs: the target directory is on the disk being built on.
+    let disk = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut jsonl_file = LogFile::prepare(disk.path(), jsonl.clone()).unwrap();
+    let mut metrics_file = MetricsFile::start(&disk.path().join("memory_monitor.prom"));
     let (mut ours, mut json) = (Vec::new(), Vec::new());
+    let (mut json_written, mut metrics_written) = (Vec::new(), Vec::new());
     for _ in 0..101 {
         let outputs = Outputs::recorded(Ok(ps.clone()), Ok(top.clone()));
         let start = thread_cpu();
@@ -399,15 +408,33 @@ fn json_line(verdict: &mut Verdict) {
         let start = thread_cpu();
         let line = jsonl.line(&entry);
         json.push((thread_cpu() - start).as_secs_f64() * 1e3);
+        let start = thread_cpu();
+        let delivery = jsonl_file.write(&entry);
+        json_written.push((thread_cpu() - start).as_secs_f64() * 1e3);
+        assert!(
+            matches!(delivery, memory_monitor::output::Delivery::Written(_)),
+            "{delivery:?}"
+        );
+        let start = thread_cpu();
+        metrics_file.write(&entry);
+        metrics_written.push((thread_cpu() - start).as_secs_f64() * 1e3);
         std::hint::black_box((text, details, line));
     }
     let (ours, json) = (median(ours), median(json));
+    let (json_written, metrics_written) = (median(json_written), median(metrics_written));
     println!(
-        "1,000 processes, medians of 101, CPU ms: parse+render {ours:.3}, incidents.jsonl's line {json:.3}"
+        "1,000 processes, medians of 101, CPU ms: parse+render {ours:.3}, incidents.jsonl's line \
+         {json:.3}, written {json_written:.3}; the metrics file written {metrics_written:.3}"
     );
     verdict.check(
         "incidents.jsonl's line / parse+render, 1,000 processes",
         json / ours * 100.0,
+        "%",
+        10.0,
+    );
+    verdict.check(
+        "incidents.jsonl and the metrics file, written / parse+render, 1,000 processes",
+        (json_written + metrics_written) / ours * 100.0,
         "%",
         10.0,
     );

@@ -1,13 +1,15 @@
 //! The metrics file (`--metrics-file`): the daemon's counts since it started, in Prometheus's
 //! classic text format (0.0.4) for node_exporter's textfile collector. Written whole at start
 //! and after each entry, never on a timer: into a temporary file in the same directory, then
-//! renamed over the file, so a reader sees the old file or the new one, never half of one. No
+//! put in the file's place, so a reader sees the old file or the new one, never half of one. No
 //! sample carries a timestamp: the textfile collector refuses a file with any.
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::RenameFlags;
 
 use super::{Delivery, Output};
 use crate::decide::Reason;
@@ -233,8 +235,15 @@ fn hint(error: &io::Error) -> &'static str {
     }
 }
 
-/// Writes `text` to `temporary`, then renames it to `path`. Not synced: the file is rewritten
-/// whole at every start, so a crash loses nothing it must keep.
+/// Writes `text` to `temporary`, then puts it in `path`'s place. Not synced: the file is
+/// rewritten whole at every start, so a crash loses nothing it must keep.
+///
+/// The two names are exchanged (`RENAME_EXCHANGE`) and the old file, now under the temporary
+/// name, unlinked. A plain rename over an existing file makes ext4 start writing the new file
+/// out at once (its `auto_da_alloc` guard against empty files after a crash), which cost each
+/// entry 2.5 times the whole write on this machine and gave the SD card a write per entry
+/// instead of one per writeback period. A reader still holding the old file keeps it whole.
+/// Where there is no file yet, or the filesystem cannot exchange, a plain rename does it.
 fn replace(temporary: &Path, path: &Path, text: &str) -> io::Result<()> {
     let written = (|| {
         let mut file = OpenOptions::new()
@@ -248,7 +257,11 @@ fn replace(temporary: &Path, path: &Path, text: &str) -> io::Result<()> {
         file.set_permissions(Permissions::from_mode(FILE_MODE))?;
         file.write_all(text.as_bytes())?;
         drop(file);
-        fs::rename(temporary, path)
+        let cwd = rustix::fs::CWD;
+        match rustix::fs::renameat_with(cwd, temporary, cwd, path, RenameFlags::EXCHANGE) {
+            Ok(()) => fs::remove_file(temporary),
+            Err(_) => fs::rename(temporary, path),
+        }
     })();
     if written.is_err() {
         let _ = fs::remove_file(temporary);
