@@ -130,6 +130,76 @@ fn resident(pid: u32, tick: u64) -> Option<Resident> {
     })
 }
 
+/// What the kernel counts of a process's writes (`/proc/PID/io`): `write` calls and the bytes
+/// they passed (to files, pipes and sockets alike), and the bytes it sent towards the disk. The
+/// counts include those of the children it has reaped: ps and top writing to their pipes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Writes {
+    syscalls: u64,
+    bytes: u64,
+    to_disk: u64,
+}
+
+fn writes(pid: u32) -> Option<Writes> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let field = |key: &str| -> Option<u64> {
+        io.lines()
+            .find_map(|l| l.strip_prefix(key))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(Writes {
+        syscalls: field("syscw:")?,
+        bytes: field("wchar:")?,
+        to_disk: field("write_bytes:")?,
+    })
+}
+
+/// Counts the times a file in a directory is written and closed, through inotify. Renames and
+/// deletions are watched too, though not counted: inotify merges an event into the one before
+/// it when the two are the same, so two writes of the file need an event between them to be
+/// counted as two.
+struct Closes(OwnedFd);
+
+impl Closes {
+    fn watch(dir: &Path) -> Closes {
+        let fd = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
+            .expect("inotify_init1");
+        let flags = inotify::WatchFlags::CLOSE_WRITE
+            | inotify::WatchFlags::MOVED_FROM
+            | inotify::WatchFlags::MOVED_TO
+            | inotify::WatchFlags::DELETE;
+        inotify::add_watch(&fd, dir, flags).expect("inotify_add_watch");
+        Closes(fd)
+    }
+
+    /// How many times `name` was closed after writing since the last call.
+    fn of(&mut self, name: &str) -> u64 {
+        let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+        let mut events = inotify::Reader::new(&self.0, &mut buf);
+        let mut closes = 0;
+        loop {
+            match events.next() {
+                Ok(event) => {
+                    assert!(
+                        !event.events().contains(inotify::ReadFlags::QUEUE_OVERFLOW),
+                        "inotify queue overflowed"
+                    );
+                    closes += u64::from(
+                        event.events().contains(inotify::ReadFlags::CLOSE_WRITE)
+                            && event
+                                .file_name()
+                                .is_some_and(|n| n.to_bytes() == name.as_bytes()),
+                    );
+                }
+                Err(rustix::io::Errno::AGAIN) => return closes,
+                Err(e) => panic!("reading inotify events: {e}"),
+            }
+        }
+    }
+}
+
 /// Kills the daemon if the test fails half way.
 struct Running(Child);
 
@@ -155,6 +225,9 @@ struct Logged {
 /// numbers count up from 1, one per episode, shared by its repeats.
 fn check_log(name: &str, text: &str) -> Logged {
     use util::log::{MARKER as marker, RECOVERED as recovered, header};
+    if text.is_empty() {
+        return Logged::default();
+    }
     assert!(
         text.ends_with("\n\n"),
         "{name} does not end with a blank line"
@@ -215,13 +288,31 @@ struct Soak {
     figures: Vec<Resident>,
     incidents: Logged,
     nominal: Counts,
+    /// Once start-up is behind (the second tick), and at the end.
+    writes_after_start: Writes,
+    writes_at_end: Writes,
+    /// Times the metrics file was written, its start included.
+    metrics_writes: u64,
+    metrics_bytes: u64,
+    /// What the log directory holds at the end: the logs' bytes.
+    log_bytes: u64,
 }
+
+const METRICS_FILE: &str = "memory_monitor.prom";
 
 /// Runs the daemon for `hours` of ticks at the default settings, accelerated, with meminfo
 /// following [`tick_schedule`], and checks it stays up, keeps its logs whole and stays small.
 fn soak(hours: u64) -> Soak {
     let wanted = hours * 3600 / 3;
-    let schedule = tick_schedule(0xDA7_50A6, usize::try_from(wanted).unwrap());
+    soak_through(
+        hours,
+        tick_schedule(0xDA7_50A6, usize::try_from(wanted).unwrap()),
+    )
+}
+
+/// As [`soak`], with meminfo following `schedule`, a used% for each tick.
+fn soak_through(hours: u64, schedule: Vec<u64>) -> Soak {
+    let wanted = hours * 3600 / 3;
     let nominal = counts(&actual(
         default_rules(),
         &schedule
@@ -241,6 +332,9 @@ fn soak(hours: u64) -> Soak {
     let ps = fake_program(dir.path(), "ps", &cat("psaux_jc-centos77_1.txt"));
     let top = fake_program(dir.path(), "top", &cat("top_jc-ubuntu2010_1.txt"));
     let stderr = dir.path().join("stderr");
+    let metrics = dir.path().join("metrics");
+    std::fs::create_dir(&metrics).unwrap();
+    let mut metrics_closes = Closes::watch(&metrics);
     let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("MEMORY_MONITOR_") {
@@ -267,6 +361,8 @@ fn soak(hours: u64) -> Soak {
         })
         .arg("--log-dir")
         .arg(&logs)
+        .arg("--metrics-file")
+        .arg(metrics.join(METRICS_FILE))
         .arg("--proc-root")
         .arg(fake.path())
         .arg("--ps-bin")
@@ -302,6 +398,7 @@ fn soak(hours: u64) -> Soak {
             }
         });
         let mut figures = Vec::new();
+        let mut writes_after_start = None;
         let outcome = loop {
             let tick = ticks.load(atomic::Ordering::Relaxed);
             if let Some(status) = daemon.0.try_wait().unwrap() {
@@ -310,9 +407,15 @@ fn soak(hours: u64) -> Soak {
             // From the second tick on: the loop is running, start-up is behind.
             if tick >= 2 {
                 figures.extend(resident(pid, tick));
+                if writes_after_start.is_none() {
+                    writes_after_start = writes(pid);
+                }
             }
             if tick >= wanted {
-                break Ok(figures);
+                break match (writes_after_start, writes(pid)) {
+                    (Some(after_start), Some(at_end)) => Ok((figures, after_start, at_end)),
+                    _ => Err(format!("cannot read /proc/{pid}/io")),
+                };
             }
             if tick == 0 && started.elapsed() > Duration::from_secs(10) {
                 break Err("no read of meminfo seen in 10 s: does inotify work in TMPDIR?".into());
@@ -325,15 +428,23 @@ fn soak(hours: u64) -> Soak {
         stop.store(true, atomic::Ordering::Relaxed);
         outcome
     });
-    let figures = sampled.unwrap_or_else(|e| panic!("{e}; stderr:\n{}", stderr_text()));
+    let (figures, writes_after_start, writes_at_end) =
+        sampled.unwrap_or_else(|e| panic!("{e}; stderr:\n{}", stderr_text()));
     let took = started.elapsed();
     let ticks = ticks.into_inner();
 
     kill_process(util::daemon::pid_of(&daemon.0), Signal::TERM).unwrap();
     let status = daemon.0.wait().unwrap();
     assert!(status.success(), "{status}; stderr:\n{}", stderr_text());
+    let metrics_writes = metrics_closes.of(&format!(".{METRICS_FILE}.tmp"));
+    let metrics_bytes = std::fs::metadata(metrics.join(METRICS_FILE)).unwrap().len();
+    let log_bytes = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
 
-    let read = |name: &str| std::fs::read_to_string(logs.join(name)).unwrap();
+    // A quiet run writes no log: nothing to read is nothing logged.
+    let read = |name: &str| std::fs::read_to_string(logs.join(name)).unwrap_or_default();
     let incidents = check_log("incidents.log", &read("incidents.log"));
     let details = check_log("details.log", &read("details.log"));
     assert_eq!(
@@ -362,6 +473,11 @@ fn soak(hours: u64) -> Soak {
         figures,
         incidents,
         nominal,
+        writes_after_start,
+        writes_at_end,
+        metrics_writes,
+        metrics_bytes,
+        log_bytes,
     }
 }
 
@@ -428,10 +544,64 @@ fn report_and_check(hours: u64, soak: &Soak) {
         "  VmRSS/RssAnon KiB at the end of each tenth: {}",
         tenths.join(" ")
     );
+    report_and_check_writes(hours, soak);
     assert!(
         last_quarter <= second_quarter + RSS_MARGIN_KIB,
         "resident memory grew: {last_quarter} KiB at most in the last quarter, {second_quarter} KiB in the second"
     );
+}
+
+/// Prints what the daemon wrote to files after start-up, and as a day's worth at the same rate,
+/// and asserts that the metrics file was written once at start and once per entry, never more.
+fn report_and_check_writes(hours: u64, soak: &Soak) {
+    let (start, end) = (soak.writes_after_start, soak.writes_at_end);
+    let logged = &soak.incidents;
+    let entries = logged.headers.len() + logged.recoveries;
+    // The logs are only appended to, and the metrics file is rewritten whole.
+    let files = soak.log_bytes + soak.metrics_writes.saturating_sub(1) * soak.metrics_bytes;
+    println!(
+        "  written to files after start-up: {} bytes (logs {}, the metrics file {} times {} \
+         bytes); a day at this rate: {:.2} MiB in {:.0} entries. The kernel's counts: {} bytes \
+         towards the disk, {} write calls (with ps's and top's to their pipes)",
+        files,
+        soak.log_bytes,
+        soak.metrics_writes.saturating_sub(1),
+        soak.metrics_bytes,
+        (files * 24 / hours) as f64 / 1048576.0,
+        (entries as f64) * 24.0 / hours as f64,
+        end.to_disk - start.to_disk,
+        end.syscalls - start.syscalls,
+    );
+    println!(
+        "  the metrics file: written {} times ({} entries + the start)",
+        soak.metrics_writes, entries,
+    );
+    assert_eq!(
+        soak.metrics_writes,
+        u64::try_from(entries).unwrap() + 1,
+        "the metrics file is written at start and after each entry, and only then"
+    );
+}
+
+/// Four hours below the threshold: after start-up the daemon writes nothing at all, not one
+/// `write` call, anywhere (the metrics file was written once, at start). No ps or top runs, so
+/// the kernel's counts are the daemon's own.
+#[test]
+fn four_quiet_hours_write_nothing() {
+    let hours = 4;
+    let soak = soak_through(
+        hours,
+        vec![50; usize::try_from(hours * 3600 / 3 + 1).unwrap()],
+    );
+    report_and_check_writes(hours, &soak);
+    assert_eq!(soak.incidents.headers.len(), 0);
+    assert!(soak.ticks >= hours * 3600 / 3);
+    assert_eq!(
+        soak.writes_at_end.syscalls, soak.writes_after_start.syscalls,
+        "write calls on quiet ticks"
+    );
+    assert_eq!(soak.writes_at_end.bytes, soak.writes_after_start.bytes);
+    assert_eq!(soak.log_bytes, 0, "no log is written before an incident");
 }
 
 #[test]
