@@ -321,6 +321,8 @@ struct Victim {
     shmem_rss_bytes: u64,
     constraint: &'static str,
     cgroup: Option<String>,
+    /// SPEC.md lists it with the victim; the line's own `before_start` says it for counts too.
+    before_start: bool,
 }
 
 #[derive(Serialize)]
@@ -537,6 +539,7 @@ fn kill_body(kill: &OomKill) -> KillBody {
             shmem_rss_bytes: bytes(kill.shmem_rss_kib),
             constraint,
             cgroup,
+            before_start: kill.before_start,
         }),
         names: None,
         names_unknown: None,
@@ -671,6 +674,7 @@ mod tests {
                 "shmem_rss_bytes": 0,
                 "constraint": "cgroup",
                 "cgroup": null,
+                "before_start": true,
             })
         );
         assert_eq!(
