@@ -2,8 +2,9 @@
 //! own fake proc root, logs and metrics file in a textfile directory of its own; three real
 //! node_exporters read those directories; one real Prometheus scrapes the three, with the
 //! alerting rules of docs/memory-monitor.rules.yml. After incidents, recoveries and an OOM kill,
-//! Prometheus's HTTP API must say what the three incidents.log files hold. Also: promtool takes
-//! the rules and the README's scrape configuration.
+//! Prometheus's HTTP API must say what the three incidents.log files hold, and promtool takes
+//! every version of the three metrics files the test saw written. Also: promtool takes the rules
+//! and the README's scrape configuration.
 //!
 //! Everything listens on 127.0.0.1 only, on ports the kernel picked, and every process is a
 //! child stopped on drop, so a failing test leaves nothing running.
@@ -15,9 +16,15 @@ use crate::util;
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fs::inotify;
 
 use util::FakeProc;
 use util::daemon::{Daemon, Launch, report_count, set_used};
@@ -239,6 +246,98 @@ fn have_the_programs() -> Option<&'static str> {
     exporter
 }
 
+const METRICS_FILE: &str = "memory-monitor.prom";
+
+/// Every version of a metrics file that a thread of its own could read: at each time the file
+/// is put in place (inotify's `IN_MOVED_TO`), it is read. A version replaced within a few
+/// milliseconds, before the thread reads it, is not seen; the counts of writes say how many.
+struct Versions {
+    seen: Arc<Mutex<Vec<String>>>,
+    /// Writes of the temporary file, closed: one per version written.
+    written: Arc<Mutex<usize>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Versions {
+    fn watch(dir: &Path) -> Versions {
+        let fd = inotify::init(inotify::CreateFlags::CLOEXEC).unwrap();
+        // Deletions too: an event between two identical ones keeps inotify from merging them.
+        let flags = inotify::WatchFlags::MOVED_TO
+            | inotify::WatchFlags::CLOSE_WRITE
+            | inotify::WatchFlags::DELETE;
+        inotify::add_watch(&fd, dir, flags).unwrap();
+        let (seen, written) = (Arc::default(), Arc::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (seen, written, stop) =
+                (Arc::clone(&seen), Arc::clone(&written), Arc::clone(&stop));
+            let file = dir.join(METRICS_FILE);
+            std::thread::spawn(move || Versions::follow(&fd, &file, &seen, &written, &stop))
+        };
+        Versions {
+            seen,
+            written,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn follow(
+        fd: &OwnedFd,
+        file: &Path,
+        seen: &Mutex<Vec<String>>,
+        written: &Mutex<usize>,
+        stop: &AtomicBool,
+    ) {
+        let temporary = format!(".{METRICS_FILE}.tmp");
+        let timeout = Timespec::try_from(Duration::from_millis(50)).unwrap();
+        let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+        while !stop.load(Ordering::Relaxed) {
+            let mut fds = [PollFd::new(fd, PollFlags::IN)];
+            if rustix::event::poll(&mut fds, Some(&timeout)).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut events = inotify::Reader::new(fd, &mut buf);
+            let mut moved = false;
+            loop {
+                let event = events.next().unwrap();
+                let name = event.file_name().map(|n| n.to_bytes().to_vec());
+                let flags = event.events();
+                if flags.contains(inotify::ReadFlags::MOVED_TO)
+                    && name.as_deref() == Some(METRICS_FILE.as_bytes())
+                {
+                    moved = true;
+                }
+                if flags.contains(inotify::ReadFlags::CLOSE_WRITE)
+                    && name.as_deref() == Some(temporary.as_bytes())
+                {
+                    *written.lock().unwrap() += 1;
+                }
+                if events.is_buffer_empty() {
+                    break;
+                }
+            }
+            if moved && let Ok(text) = std::fs::read_to_string(file) {
+                let mut seen = seen.lock().unwrap();
+                if seen.last() != Some(&text) {
+                    seen.push(text);
+                }
+            }
+        }
+    }
+
+    /// The versions seen, and how many were written.
+    fn stop(mut self) -> (Vec<String>, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+        let seen = std::mem::take(&mut *self.seen.lock().unwrap());
+        (seen, *self.written.lock().unwrap())
+    }
+}
+
 /// One machine of the fleet: its fake /proc, its daemon, the textfile directory its metrics
 /// file is in, and the node_exporter that reads that directory.
 struct Host {
@@ -248,6 +347,7 @@ struct Host {
     daemon: Daemon,
     exporter: Running,
     port: u16,
+    versions: Versions,
 }
 
 impl Host {
@@ -256,7 +356,8 @@ impl Host {
         set_used(&fake, 40);
         fake.set_oom_kills(5);
         let textfile_dir = tempfile::tempdir().unwrap();
-        let file = textfile_dir.path().join("memory-monitor.prom");
+        let versions = Versions::watch(textfile_dir.path());
+        let file = textfile_dir.path().join(METRICS_FILE);
         // No repeats: a host left high keeps its counts, so the last scrape is the last word.
         let mut daemon = Launch::ordinary(&fake)
             .args(&["--repeat", "1h", "--metrics-file", file.to_str().unwrap()])
@@ -283,6 +384,7 @@ impl Host {
             daemon,
             exporter,
             port,
+            versions,
         }
     }
 
@@ -553,9 +655,37 @@ fn prometheus_says_what_the_three_logs_hold() {
         found(s) == want
     });
 
-    for host in &mut hosts {
+    for host in hosts {
+        let mut host = host;
         host.exporter.check_alive();
-        crate::metrics::promtool_accepts(&host.metrics());
+        let last = host.metrics();
+        let (seen, written) = host.versions.stop();
+        println!(
+            "{}: promtool checks {} versions of its metrics file, of {} written",
+            host.name,
+            seen.len(),
+            written
+        );
+        let log = host.daemon.read("incidents.log");
+        let kills = log.lines().filter(|l| OOM_KILL.is_match(l)).count();
+        let entries = report_count(&log) + recoveries(&log) + kills;
+        assert_eq!(
+            written,
+            entries + 1,
+            "{}: at start and per entry",
+            host.name
+        );
+        // At start, the first version has no other to follow closely; the last stays.
+        assert!(
+            seen.len() >= 2 && seen.len() <= written,
+            "{}: {} versions seen, {written} written",
+            host.name,
+            seen.len()
+        );
+        assert_eq!(seen.last(), Some(&last), "{}: the last version", host.name);
+        for version in &seen {
+            crate::metrics::promtool_accepts(version);
+        }
     }
 }
 
