@@ -9,13 +9,15 @@
 //! [`daemon`] ties them into the loop and [`snapshot`] into one report now, both stopped by
 //! [`signals`]; [`cli`] reads the command line and [`defaults`] holds every default. [`text`] is
 //! shared by all: escaping, sizes, durations, numbers. Between the edges (sample, capture,
-//! output) everything is pure. The README's map says which file holds what.
+//! output) everything is pure. [`history`] reads the logs back for the commands that look at
+//! the past. The README's map says which file holds what.
 
 pub mod capture;
 pub mod cli;
 pub mod daemon;
 pub mod decide;
 pub mod defaults;
+pub mod history;
 pub mod output;
 pub mod parse;
 pub mod proc;
