@@ -91,12 +91,11 @@ fn idle_ticks(verdict: &mut Verdict) {
     let (mut watch, _) =
         Watch::start(Path::new("/proc"), None, rules, Duration::from_secs(3)).unwrap();
     // The kernel's log as the daemon reads it (or, without CAP_SYSLOG, /proc/vmstat).
-    let state_dir = tempfile::tempdir().unwrap();
     let (mut kills, _) = KillWatch::start(
         memory_monitor::capture::kernel_now(),
         Some(Path::new("/dev/kmsg")),
         Path::new("/proc"),
-        state_dir.path(),
+        Default::default(),
         &SystemUsers,
     );
     // What the loop tells systemd each tick: nothing here, outside systemd, as on a terminal.

@@ -19,6 +19,7 @@ mod gather;
 mod kills;
 mod places;
 mod program;
+pub mod pstore;
 pub mod top_lines;
 
 pub use gather::Sources;

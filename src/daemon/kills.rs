@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Local;
 
-use super::state::{State, StateFile};
-use crate::capture::{boot_id, entry_of, kernel_now, wall_time_of};
+use super::state::KillsRecorded;
+use crate::capture::{entry_of, kernel_now, wall_time_of};
 use crate::decide::{KillDecision, Kills, MoreKills};
 use crate::parse::kills::{KillRecord, KillRecords};
 use crate::proc::UserNames;
@@ -37,8 +37,8 @@ pub struct KillWatch {
     vmstat: Option<VmstatReader>,
     records: KillRecords,
     kills: Kills,
-    state_file: StateFile,
-    state: State,
+    /// What the state file remembers of the kills written.
+    recorded: KillsRecorded,
     /// The kernel's clock when the daemon started: kills before it are from before the start.
     started: Duration,
     /// The kernel's count when the daemon started, and the kills since then that entries
@@ -60,19 +60,9 @@ impl KillWatch {
         started: Duration,
         kernel_log: Option<&Path>,
         proc_root: &Path,
-        log_dir: &Path,
+        recorded: KillsRecorded,
         users: &dyn UserNames,
     ) -> (KillWatch, KillNews) {
-        let state_file = StateFile::in_dir(log_dir);
-        let state = state_file.load().unwrap_or_else(|e| {
-            say!(
-Warning,
-                "memory-monitor: cannot read {}: {e}; starting without it, so kills still in the kernel's log may be written again",
-                escape_path(state_file.path())
-            );
-            State::default()
-        });
-        let state = state.of_boot(boot_id(proc_root).as_deref());
         let mut vmstat = VmstatReader::open(proc_root).ok();
         let counted_at_start = vmstat.as_mut().and_then(|v| v.oom_kills().ok().flatten());
         let source = match kernel_log {
@@ -108,8 +98,7 @@ Warning,
             vmstat,
             records: KillRecords::new(),
             kills: Kills::new(),
-            state_file,
-            state,
+            recorded,
             started,
             counted_at_start,
             accounted: 0,
@@ -132,7 +121,8 @@ Warning,
             }
             Source::Counted { why } => {
                 let mut news = KillNews::default();
-                let (Some(now), previous) = (self.counted_at_start, self.state.oom_kills_counted)
+                let (Some(now), previous) =
+                    (self.counted_at_start, self.recorded.oom_kills_counted)
                 else {
                     return news;
                 };
@@ -144,7 +134,7 @@ Warning,
                         why: why.clone(),
                         before_start: true,
                     }));
-                    self.state.oom_kills_counted = Some(now);
+                    self.recorded.oom_kills_counted = Some(now);
                     self.unsaved = true;
                 }
                 news
@@ -159,7 +149,7 @@ Warning,
         match &mut self.source {
             Source::Log(log) => {
                 let mut found: Vec<KillRecord> = Vec::new();
-                let last_seq = self.state.last_kill_seq;
+                let last_seq = self.recorded.last_kill_seq;
                 let records = &mut self.records;
                 let read = log.read(|line| {
                     if let Some(kill) = records.feed(line)
@@ -194,7 +184,7 @@ Warning,
                     .vmstat
                     .as_mut()
                     .and_then(|v| v.oom_kills().ok().flatten());
-                let before = self.state.oom_kills_counted.or(self.counted_at_start);
+                let before = self.recorded.oom_kills_counted.or(self.counted_at_start);
                 if let (Some(count), Some(before)) = (count, before)
                     && count > before
                 {
@@ -207,13 +197,13 @@ Warning,
                         why,
                         before_start: false,
                     }));
-                    self.state.oom_kills_counted = Some(count);
+                    self.recorded.oom_kills_counted = Some(count);
                 }
             }
         }
         if !news.entries.is_empty() {
             if let Source::Log(_) = self.source {
-                self.state.oom_kills_counted = self
+                self.recorded.oom_kills_counted = self
                     .vmstat
                     .as_mut()
                     .and_then(|v| v.oom_kills().ok().flatten());
@@ -226,7 +216,7 @@ Warning,
     fn record(&mut self, kill: KillRecord, users: &dyn UserNames, news: &mut KillNews) {
         let at = Duration::from_micros(kill.usec);
         let before_start = at < self.started;
-        self.state.last_kill_seq = Some(kill.seq);
+        self.recorded.last_kill_seq = Some(kill.seq);
         if !before_start {
             self.accounted += 1;
         }
@@ -269,22 +259,11 @@ Warning,
         }));
     }
 
-    /// Once the entries of the last tick are written: remembers the kills they recorded. Not
-    /// before, so that a daemon that dies in between writes them again rather than never.
-    pub fn entries_written(&mut self) {
-        if std::mem::take(&mut self.unsaved) {
-            self.save();
-        }
-    }
-
-    fn save(&mut self) {
-        if let Err(e) = self.state_file.save(&self.state) {
-            say!(
-                Error,
-                "memory-monitor: cannot write {}: {e}; a restart may write the same kills again",
-                escape_path(self.state_file.path())
-            );
-        }
+    /// Once the entries of the last tick are written: what to remember of the kills they
+    /// recorded, if anything changed. Not before, so that a daemon that dies in between writes
+    /// them again rather than never.
+    pub fn entries_written(&mut self) -> Option<KillsRecorded> {
+        std::mem::take(&mut self.unsaved).then_some(self.recorded)
     }
 }
 
@@ -331,15 +310,19 @@ mod tests {
     fn kills_whose_records_were_lost_are_made_up_from_the_count() {
         let dir = tempfile::tempdir().unwrap();
         let proc_root = dir.path().join("proc");
-        let logs = dir.path().join("logs");
         std::fs::create_dir(&proc_root).unwrap();
-        std::fs::create_dir(&logs).unwrap();
         let vmstat = proc_root.join("vmstat");
         std::fs::write(&vmstat, "oom_kill 10\n").unwrap();
         let kmsg = dir.path().join("kmsg");
         std::fs::write(&kmsg, "").unwrap();
         let started = kernel_now();
-        let (mut watch, news) = KillWatch::start(started, Some(&kmsg), &proc_root, &logs, &NoNames);
+        let (mut watch, news) = KillWatch::start(
+            started,
+            Some(&kmsg),
+            &proc_root,
+            KillsRecorded::default(),
+            &NoNames,
+        );
         assert!(news.entries.is_empty());
 
         // Two kills read; the kernel counted seven.

@@ -6,6 +6,7 @@
 mod kills;
 mod notify;
 pub mod state;
+mod state_keeper;
 mod watch;
 
 use std::os::fd::BorrowedFd;
@@ -28,6 +29,7 @@ use crate::text::duration::format_setting;
 use crate::text::escape::{escape, escape_path};
 pub use kills::KillWatch;
 pub use notify::Systemd;
+pub use state_keeper::StateKeeper;
 pub use watch::Watch;
 
 #[derive(Clone, Debug)]
@@ -130,17 +132,28 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         settings.proc_root.clone(),
         settings.details,
     );
+    let (mut keeper, previous_boot) = StateKeeper::start(
+        &settings.log_dir,
+        &settings.proc_root,
+        &settings.sys_root,
+        Local::now().fixed_offset(),
+    );
+    if let Some(previous) = previous_boot {
+        outputs.write(&Entry::PreviousBoot(previous));
+    }
     let (mut kills, caught_up) = KillWatch::start(
         started,
         settings.kernel_log.as_deref(),
         &settings.proc_root,
-        &settings.log_dir,
+        keeper.kills(),
         &SystemUsers,
     );
     for entry in &caught_up.entries {
         outputs.write(entry);
     }
-    kills.entries_written();
+    if let Some(recorded) = kills.entries_written() {
+        keeper.kills_written(recorded);
+    }
     systemd.ready(first.used_percent());
     let mut loop_state = Loop {
         settings,
@@ -148,6 +161,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         sources,
         signals: &signals,
         systemd: &systemd,
+        keeper,
         since: None,
         // A kill after the start line but before the kernel's log was opened is caught up,
         // and is owed its report like any other.
@@ -170,6 +184,7 @@ pub fn run(settings: &Settings) -> Result<(), String> {
         }
     }
     systemd.stopping();
+    loop_state.keeper.stopped();
     outputs.last_try();
     say!(Notice, "memory-monitor: stopping on signal");
     Ok(())
@@ -246,6 +261,7 @@ struct Loop<'a> {
     sources: Sources<'static>,
     signals: &'a Signals,
     systemd: &'a Systemd,
+    keeper: StateKeeper,
     since: Option<Since>,
     /// A kill asked for a report that no sample has allowed yet.
     kill_report_owed: bool,
@@ -266,7 +282,9 @@ impl Loop<'_> {
         for entry in &news.entries {
             outputs.write(entry);
         }
-        kills.entries_written();
+        if let Some(recorded) = kills.entries_written() {
+            self.keeper.kills_written(recorded);
+        }
         self.kill_report_owed |= news.report;
         let mut reported = false;
         if self.kill_report_owed
@@ -293,6 +311,7 @@ impl Loop<'_> {
                     memory,
                     high_for,
                 }));
+                self.keeper.recovered(memory.used_percent());
             }
             None => {}
         }
@@ -370,6 +389,11 @@ impl Loop<'_> {
             evidence,
         }));
         outputs.write(&entry);
+        if due.while_high() {
+            let high_for = chrono::Duration::from_std(due.high_for).unwrap_or_default();
+            self.keeper
+                .reported(due.incident, time - high_for, time, memory.used_percent());
+        }
         // Freed before the trim, or the trim has nothing to give back.
         drop(entry);
         release_freed_memory();

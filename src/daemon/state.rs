@@ -1,18 +1,23 @@
-//! What the daemon remembers across its restarts, in `<log-dir>/state`: the boot it last ran in
-//! and the last OOM kill it recorded, so that a restart never writes a kill twice. Written only
-//! when something to remember happens, never on a timer, and atomically (a new file, then a
-//! rename), so a torn write leaves the old state or none.
+//! What the daemon remembers across its restarts and reboots, in `<log-dir>/state`: the boot it
+//! last ran in, the last OOM kill it recorded (so that a restart never writes a kill twice), the
+//! episode open when it last wrote, and whether it was stopped cleanly (so that the next boot can
+//! say that the last one ended during an episode). Written only when something to remember
+//! happens, never on a timer, and atomically (a new file, synced, then a rename), so a torn
+//! write leaves the old state or none.
 
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+
+use crate::report::{BootEnding, PreviousBoot};
 use crate::text::number::parse_u64;
 
 pub const FILE_NAME: &str = "state";
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
     /// `<proc-root>/sys/kernel/random/boot_id` when it was written.
     pub boot_id: Option<String>,
@@ -20,9 +25,43 @@ pub struct State {
     pub last_kill_seq: Option<u64>,
     /// The kernel's count of OOM kills (`/proc/vmstat`) that the kills recorded add up to.
     pub oom_kills_counted: Option<u64>,
+    /// The episode reported and not yet recovered.
+    pub episode: Option<OpenEpisode>,
+    /// Used% in the last report or recovered line written.
+    pub last_used_percent: Option<f64>,
+    /// The daemon was stopped by a signal after it last wrote.
+    pub stopped_cleanly: bool,
+}
+
+/// What the state remembers of the kills written, for [`super::KillWatch`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KillsRecorded {
+    pub last_kill_seq: Option<u64>,
+    pub oom_kills_counted: Option<u64>,
+}
+
+/// An episode as the state remembers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenEpisode {
+    pub incident: u32,
+    /// Its first high sample.
+    pub high_since: DateTime<FixedOffset>,
+    pub last_report: DateTime<FixedOffset>,
 }
 
 impl State {
+    pub fn kills(&self) -> KillsRecorded {
+        KillsRecorded {
+            last_kill_seq: self.last_kill_seq,
+            oom_kills_counted: self.oom_kills_counted,
+        }
+    }
+
+    pub fn set_kills(&mut self, kills: KillsRecorded) {
+        self.last_kill_seq = kills.last_kill_seq;
+        self.oom_kills_counted = kills.oom_kills_counted;
+    }
+
     /// The state of `boot_id`: what was remembered in that boot, or nothing.
     pub fn of_boot(self, boot_id: Option<&str>) -> State {
         if boot_id.is_some() && self.boot_id.as_deref() == boot_id {
@@ -34,45 +73,146 @@ impl State {
             }
         }
     }
+
+    /// What to say at start in boot `boot_id`, at `now`: the entry for a previous boot that
+    /// ended while an episode was open. Nothing within the same boot (a restart), nothing when
+    /// either boot is unknown, and nothing when no episode was open.
+    pub fn previous_boot(
+        &self,
+        boot_id: Option<&str>,
+        now: DateTime<FixedOffset>,
+        evidence: Vec<String>,
+    ) -> Option<PreviousBoot> {
+        let (Some(then), Some(now_id)) = (self.boot_id.as_deref(), boot_id) else {
+            return None;
+        };
+        if then == now_id {
+            return None;
+        }
+        let episode = self.episode.as_ref()?;
+        Some(PreviousBoot {
+            time: now,
+            ending: if self.stopped_cleanly {
+                BootEnding::ShutDown
+            } else {
+                BootEnding::Abrupt
+            },
+            incident: episode.incident,
+            high_since: episode.high_since,
+            last_report: episode.last_report,
+            used_percent: self.last_used_percent,
+            evidence,
+        })
+    }
 }
 
-/// `key=value` lines; unknown keys and bad values are left out, so an older or damaged file
-/// reads as what can be read of it.
-pub fn parse(text: &[u8]) -> State {
+/// What was read of a state file, and whether it was damaged: a last line without its end (a
+/// torn write), a line that is not `key=value`, or a known key with a bad value. What can be
+/// read of a damaged file is kept; keys the program does not know are not damage.
+#[derive(Debug, PartialEq)]
+pub struct Read {
+    pub state: State,
+    pub damaged: bool,
+}
+
+pub fn parse(text: &[u8]) -> Read {
     let mut state = State::default();
-    for line in text.split(|&b| b == b'\n') {
+    let mut damaged = !text.is_empty() && text.last() != Some(&b'\n');
+    let mut since = None;
+    let mut last_report = None;
+    let mut incident = None;
+    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let Some(at) = line.iter().position(|&b| b == b'=') else {
+            damaged = true;
             continue;
         };
         let (key, value) = (
             line.get(..at).unwrap_or_default(),
             line.get(at + 1..).unwrap_or_default(),
         );
-        match key {
+        let text = std::str::from_utf8(value).ok();
+        let time = || text.and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        let good = match key {
             b"boot_id" => {
-                state.boot_id = std::str::from_utf8(value)
-                    .ok()
+                state.boot_id = text
                     .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic()))
                     .map(str::to_string);
+                state.boot_id.is_some()
             }
-            b"last_kill_seq" => state.last_kill_seq = parse_u64(value),
-            b"oom_kills_counted" => state.oom_kills_counted = parse_u64(value),
-            _ => {}
-        }
+            b"last_kill_seq" => {
+                state.last_kill_seq = parse_u64(value);
+                state.last_kill_seq.is_some()
+            }
+            b"oom_kills_counted" => {
+                state.oom_kills_counted = parse_u64(value);
+                state.oom_kills_counted.is_some()
+            }
+            b"episode" => {
+                incident = parse_u64(value).and_then(|n| u32::try_from(n).ok());
+                incident.is_some()
+            }
+            b"episode_high_since" => {
+                since = time();
+                since.is_some()
+            }
+            b"episode_last_report" => {
+                last_report = time();
+                last_report.is_some()
+            }
+            b"last_used_percent" => {
+                state.last_used_percent = text
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .filter(|p| (0.0..=100.0).contains(p));
+                state.last_used_percent.is_some()
+            }
+            b"stopped" => {
+                state.stopped_cleanly = value == b"clean";
+                state.stopped_cleanly
+            }
+            _ => true,
+        };
+        damaged |= !good;
     }
-    state
+    match (incident, since, last_report) {
+        (Some(incident), Some(high_since), Some(last_report)) => {
+            state.episode = Some(OpenEpisode {
+                incident,
+                high_since,
+                last_report,
+            });
+        }
+        (None, None, None) => {}
+        // Part of an episode: the rest was lost.
+        _ => damaged = true,
+    }
+    Read { state, damaged }
 }
 
 pub fn format(state: &State) -> String {
     let mut text = String::new();
+    let mut line = |key: &str, value: &dyn std::fmt::Display| {
+        text.push_str(&std::format!("{key}={value}\n"));
+    };
     if let Some(id) = &state.boot_id {
-        text.push_str(&format!("boot_id={id}\n"));
+        line("boot_id", id);
     }
     if let Some(seq) = state.last_kill_seq {
-        text.push_str(&format!("last_kill_seq={seq}\n"));
+        line("last_kill_seq", &seq);
     }
     if let Some(count) = state.oom_kills_counted {
-        text.push_str(&format!("oom_kills_counted={count}\n"));
+        line("oom_kills_counted", &count);
+    }
+    if let Some(episode) = &state.episode {
+        let rfc3339 = |t: &DateTime<FixedOffset>| t.to_rfc3339_opts(SecondsFormat::Secs, false);
+        line("episode", &episode.incident);
+        line("episode_high_since", &rfc3339(&episode.high_since));
+        line("episode_last_report", &rfc3339(&episode.last_report));
+    }
+    if let Some(used) = state.last_used_percent {
+        line("last_used_percent", &std::format!("{used:.1}"));
+    }
+    if state.stopped_cleanly {
+        line("stopped", &"clean");
     }
     text
 }
@@ -94,15 +234,19 @@ impl StateFile {
     }
 
     /// What the file says; nothing when there is none.
-    pub fn load(&self) -> io::Result<State> {
+    pub fn load(&self) -> io::Result<Read> {
         match fs::read(&self.path) {
             Ok(text) => Ok(parse(&text)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Read {
+                state: State::default(),
+                damaged: false,
+            }),
             Err(e) => Err(e),
         }
     }
 
     /// Replaces the file whole: a reader sees the old state or the new, never half of one.
+    /// Synced before the rename: the state is there for the boot after a power cut.
     pub fn save(&self, state: &State) -> io::Result<()> {
         let fresh = self.path.with_extension("new");
         let mut file = fs::OpenOptions::new()
@@ -118,64 +262,5 @@ impl StateFile {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_state_reads_back_as_written() {
-        let state = State {
-            boot_id: Some("5c2a0f4e-84c6-4c47-9d6b-7b1e5d8a3f10".into()),
-            last_kill_seq: Some(123_456_789_012),
-            oom_kills_counted: Some(17),
-        };
-        assert_eq!(parse(format(&state).as_bytes()), state);
-        assert_eq!(parse(b""), State::default());
-    }
-
-    #[test]
-    fn a_damaged_file_reads_as_what_can_be_read_of_it() {
-        let state =
-            parse(b"boot_id=abc\nlast_kill_seq=12x\nfuture=1\noom_kills_counted=4\ngarbage");
-        assert_eq!(
-            state,
-            State {
-                boot_id: Some("abc".into()),
-                last_kill_seq: None,
-                oom_kills_counted: Some(4),
-            }
-        );
-        assert_eq!(parse(b"boot_id=a b\n").boot_id, None, "one word");
-    }
-
-    #[test]
-    fn a_state_of_another_boot_is_forgotten() {
-        let state = State {
-            boot_id: Some("old".into()),
-            last_kill_seq: Some(5),
-            oom_kills_counted: Some(2),
-        };
-        assert_eq!(state.clone().of_boot(Some("old")), state);
-        assert_eq!(
-            state.of_boot(Some("new")),
-            State {
-                boot_id: Some("new".into()),
-                ..State::default()
-            }
-        );
-    }
-
-    #[test]
-    fn saving_replaces_the_file_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = StateFile::in_dir(dir.path());
-        assert_eq!(file.load().unwrap(), State::default(), "no file yet");
-        let state = State {
-            boot_id: Some("b".into()),
-            last_kill_seq: Some(1),
-            oom_kills_counted: None,
-        };
-        file.save(&state).unwrap();
-        assert_eq!(file.load().unwrap(), state);
-        assert!(!dir.path().join("state.new").exists());
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

@@ -1,4 +1,5 @@
-//! incidents.log: every report, recovered line and OOM kill, each episode under a new-log marker.
+//! incidents.log: every report, recovered line and OOM kill, each episode under a new-log marker,
+//! and the line that says how the previous boot ended when it ended during an episode.
 
 use super::TextLog;
 use crate::render::{header, incident, oom};
@@ -20,6 +21,7 @@ impl TextLog for IncidentsLog {
             Entry::OomKill(kill) => oom::kill_entry(kill),
             Entry::MoreOomKills(more) => oom::more_entry(more),
             Entry::OomKillsCounted(counted) => oom::counted_entry(counted),
+            Entry::PreviousBoot(previous) => header::previous_boot_line(previous),
         })
     }
 }

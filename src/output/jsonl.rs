@@ -20,8 +20,8 @@ use crate::proc::{Measured, TMPFS_MOUNTS, TmpfsUse, UNITS, UnitUse};
 use crate::render::facts::{event_of, reason_word};
 use crate::render::table::first;
 use crate::report::{
-    Context, Entry, KillUser, Limit, MoreOomKills, Occasion, OomKill, OomKillsCounted, Recovered,
-    Report,
+    BootEnding, Context, Entry, KillUser, Limit, MoreOomKills, Occasion, OomKill, OomKillsCounted,
+    PreviousBoot, Recovered, Report,
 };
 use crate::sample::{Breakdown, MemSample, TrendLine};
 use crate::text::escape::escape;
@@ -132,6 +132,7 @@ impl IncidentsJsonl {
             Entry::OomKill(kill) => self.object(entry, kill_body(kill)),
             Entry::MoreOomKills(more) => self.object(entry, more_body(more)),
             Entry::OomKillsCounted(counted) => self.object(entry, counted_body(counted)),
+            Entry::PreviousBoot(previous) => self.object(entry, previous_boot_body(previous)),
         }
     }
 
@@ -338,8 +339,34 @@ fn time_of(entry: &Entry) -> String {
         Entry::OomKill(kill) => kill.time,
         Entry::MoreOomKills(more) => more.time,
         Entry::OomKillsCounted(counted) => counted.time,
+        Entry::PreviousBoot(previous) => previous.time,
     };
     time.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+#[derive(Serialize)]
+struct PreviousBootBody {
+    incident: u32,
+    ended: &'static str,
+    high_since: String,
+    last_report: String,
+    ram_percent: Option<f64>,
+    evidence: Vec<String>,
+}
+
+fn previous_boot_body(previous: &PreviousBoot) -> PreviousBootBody {
+    let rfc3339 = |time: &DateTime<FixedOffset>| time.to_rfc3339_opts(SecondsFormat::Secs, false);
+    PreviousBootBody {
+        incident: previous.incident,
+        ended: match previous.ending {
+            BootEnding::Abrupt => "abruptly",
+            BootEnding::ShutDown => "shut-down",
+        },
+        high_since: rfc3339(&previous.high_since),
+        last_report: rfc3339(&previous.last_report),
+        ram_percent: previous.used_percent.map(as_shown),
+        evidence: previous.evidence.clone(),
+    }
 }
 
 fn report_body(report: &Report) -> ReportBody {

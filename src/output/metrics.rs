@@ -50,6 +50,8 @@ impl Counts {
             Entry::OomKillsCounted(counted) => {
                 self.oom_kills = self.oom_kills.saturating_add(counted.count);
             }
+            // The previous boot's counts went with it.
+            Entry::PreviousBoot(_) => {}
         }
     }
 

@@ -9,12 +9,13 @@ use crate::decide::Reason;
 use crate::report::{Entry, KillUser, Occasion};
 use crate::text::escape::escape;
 
-/// What an entry is, in a word: `report`, `recovered` or `oom-kill`.
+/// What an entry is, in a word: `report`, `recovered`, `oom-kill` or `previous-boot`.
 pub fn event_of(entry: &Entry) -> &'static str {
     match entry {
         Entry::Report(_) => "report",
         Entry::Recovered(_) => "recovered",
         Entry::OomKill(_) | Entry::MoreOomKills(_) | Entry::OomKillsCounted(_) => "oom-kill",
+        Entry::PreviousBoot(_) => "previous-boot",
     }
 }
 
@@ -31,6 +32,7 @@ pub fn entry_text(entry: &Entry) -> String {
         Entry::OomKill(kill) => oom::kill_entry(kill),
         Entry::MoreOomKills(more) => oom::more_entry(more),
         Entry::OomKillsCounted(counted) => oom::counted_entry(counted),
+        Entry::PreviousBoot(previous) => header::previous_boot_line(previous),
     };
     let end = text.trim_end_matches('\n').len();
     text.truncate(end);
@@ -132,6 +134,11 @@ impl Facts {
             Entry::OomKillsCounted(counted) => {
                 facts.kills = Some(counted.count);
                 counted.time
+            }
+            Entry::PreviousBoot(previous) => {
+                facts.incident = Some(previous.incident);
+                facts.ram_percent = previous.used_percent.map(|used| format!("{used:.1}"));
+                previous.time
             }
         };
         facts.time = time.to_rfc3339_opts(SecondsFormat::Secs, false);

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use crate::decide::Reason;
-use crate::report::{Occasion, Recovered, Report};
+use crate::report::{BootEnding, Occasion, PreviousBoot, Recovered, Report};
 use crate::sample::MemSample;
 use crate::text::duration::format_duration;
 use crate::text::size::{format_kib, format_kib_of};
@@ -105,6 +105,31 @@ pub fn marker_of(report: &Report) -> Option<String> {
 }
 
 /// `<time> <offset> | recovered | RAM <n.n>% | high for <duration>`, then a blank line.
+/// `<time> | previous boot | ended abruptly during incident 3: high since <time>, last report
+/// 14:13:15, RAM 97.2% when last written[; evidence]`, and a blank line.
+pub fn previous_boot_line(previous: &PreviousBoot) -> String {
+    let ending = match previous.ending {
+        BootEnding::Abrupt => "ended abruptly",
+        BootEnding::ShutDown => "was shut down",
+    };
+    let mut line = format!(
+        "{} | previous boot | {ending} during incident {}: high since {}, last report {}",
+        format_time(&previous.time),
+        previous.incident,
+        format_time(&previous.high_since),
+        format_time_of_day(&previous.last_report),
+    );
+    if let Some(used) = previous.used_percent {
+        line.push_str(&format!(", RAM {used:.1}% when last written"));
+    }
+    for evidence in &previous.evidence {
+        line.push_str("; ");
+        line.push_str(evidence);
+    }
+    line.push_str("\n\n");
+    line
+}
+
 pub fn recovered_line(recovered: &Recovered) -> String {
     format!(
         "{} | recovered | RAM {:.1}% | high for {}\n\n",

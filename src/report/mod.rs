@@ -26,6 +26,7 @@ pub enum Entry {
     OomKill(OomKill),
     MoreOomKills(MoreOomKills),
     OomKillsCounted(OomKillsCounted),
+    PreviousBoot(PreviousBoot),
 }
 
 /// A report: the machine at one moment.
@@ -77,6 +78,32 @@ pub struct Growth {
     pub ago: Duration,
     /// Most first; empty when nothing grew.
     pub grew: Vec<Grew>,
+}
+
+/// At start in a new boot: the previous boot ended while an episode was open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviousBoot {
+    /// When this was found: the new boot's start.
+    pub time: DateTime<FixedOffset>,
+    /// How the previous boot's daemon ended: stopped by a signal, or not at all.
+    pub ending: BootEnding,
+    pub incident: u32,
+    /// The episode's first high sample.
+    pub high_since: DateTime<FixedOffset>,
+    pub last_report: DateTime<FixedOffset>,
+    /// Used% in the last entry written.
+    pub used_percent: Option<f64>,
+    /// What the machine still holds of the end, such as a crash record in pstore, each said in
+    /// a few words (escaped).
+    pub evidence: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootEnding {
+    /// No clean stop was recorded: a power cut, a freeze, a crash.
+    Abrupt,
+    /// The daemon was stopped (SIGTERM, as at shutdown) during the episode.
+    ShutDown,
 }
 
 /// The end of an episode that was reported.

@@ -84,7 +84,7 @@ fn python_with_jsonschema() -> Option<&'static str> {
 
 /// Asserts that every line is valid against the schema; false (the test skips) without
 /// python3-jsonschema.
-fn valid(lines: &[String]) -> bool {
+pub(crate) fn valid(lines: &[String]) -> bool {
     let Some(python) = python_with_jsonschema() else {
         util::skip(
             "python3-jsonschema",

@@ -32,6 +32,7 @@ mod oom_entries;
 mod oom_real;
 mod outputs;
 mod packaging;
+mod previous_boot;
 mod proc;
 mod raspberry_pi;
 mod real_machine;

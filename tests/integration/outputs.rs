@@ -32,6 +32,7 @@ impl Output for OneLinePerEntry {
             Entry::OomKill(kill) => format!("PID {} killed", kill.pid),
             Entry::MoreOomKills(more) => format!("{} more killed", more.count),
             Entry::OomKillsCounted(counted) => format!("{} killed", counted.count),
+            Entry::PreviousBoot(previous) => format!("boot ended in {}", previous.incident),
         };
         self.lines.borrow_mut().push(line);
         Delivery::Nothing

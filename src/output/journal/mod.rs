@@ -19,9 +19,10 @@ use socket::JournalSocket;
 pub const REPORT_ID: &str = "46a909d96b8d4abe978b9cbe02624363";
 pub const RECOVERED_ID: &str = "a47ef3aaa8e94b09b74a715aca7729a3";
 pub const OOM_KILL_ID: &str = "2a645694a19042ffbfdd8f3b6887a211";
+pub const PREVIOUS_BOOT_ID: &str = "8e3507836287493dbc8a5d00881a020d";
 
 /// The fields of one entry: MESSAGE (its first line), MESSAGE_ID, PRIORITY (report 4, oom-kill 3,
-/// recovered 5), SYSLOG_IDENTIFIER, `MEMORY_MONITOR_*` as the hook gets them, and the whole
+/// recovered 5, previous-boot 4), SYSLOG_IDENTIFIER, `MEMORY_MONITOR_*` as the hook gets them, and the whole
 /// entry in `MEMORY_MONITOR_ENTRY`.
 pub fn fields(entry: &Entry) -> Vec<(&'static str, String)> {
     let facts = Facts::of(entry);
@@ -29,6 +30,7 @@ pub fn fields(entry: &Entry) -> Vec<(&'static str, String)> {
     let (id, priority) = match facts.event {
         "report" => (REPORT_ID, "4"),
         "recovered" => (RECOVERED_ID, "5"),
+        "previous-boot" => (PREVIOUS_BOOT_ID, "4"),
         _ => (OOM_KILL_ID, "3"),
     };
     let mut fields = vec![
@@ -118,5 +120,47 @@ impl Output for Journal {
             Err(_) => {}
         }
         Delivery::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::report::{BootEnding, PreviousBoot};
+
+    /// The previous boot's entry: its own id, a warning, the episode and the last used%.
+    #[test]
+    fn a_previous_boot_has_its_own_id_and_priority() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap();
+        let entry = Entry::PreviousBoot(PreviousBoot {
+            time: at("2026-11-22T16:40:02+01:00"),
+            ending: BootEnding::Abrupt,
+            incident: 3,
+            high_since: at("2026-11-22T14:03:15+01:00"),
+            last_report: at("2026-11-22T14:13:15+01:00"),
+            used_percent: Some(97.2),
+            evidence: vec!["pstore: dmesg-ramoops-0 holds a crash record".into()],
+        });
+        let fields = fields(&entry);
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            field("MESSAGE"),
+            Some(
+                "2026-11-22 16:40:02 +01:00 | previous boot | ended abruptly during incident 3: high since 2026-11-22 14:03:15 +01:00, last report 14:13:15, RAM 97.2% when last written; pstore: dmesg-ramoops-0 holds a crash record"
+            )
+        );
+        assert_eq!(field("MESSAGE_ID"), Some(PREVIOUS_BOOT_ID));
+        assert_eq!(field("PRIORITY"), Some("4"));
+        assert_eq!(field("MEMORY_MONITOR_EVENT"), Some("previous-boot"));
+        assert_eq!(field("MEMORY_MONITOR_INCIDENT"), Some("3"));
+        assert_eq!(field("MEMORY_MONITOR_RAM_PERCENT"), Some("97.2"));
+        assert_eq!(field("MEMORY_MONITOR_REASON"), None);
     }
 }
