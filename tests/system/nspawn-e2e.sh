@@ -838,6 +838,31 @@ start_probes 7777773 /root/mm-e2e-probe2
 report_shows "after reboot" 7777773 /root/mm-e2e-probe2
 check "old reports survived the reboot" ct_sh 'grep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.1 || zgrep -q "sleep 7777771" /var/log/memory-monitor/incidents.log.*'
 
+# How the last boot ended. At threshold 1 an episode is always open, so the clean poweroff above
+# stopped the service (SIGTERM) during one, and this boot says so.
+previous_boot() {  # previous_boot ENDING : the entry, as SPEC.md gives it
+    logs_cat incidents | grep -Eq "^[0-9-]{10} [0-9:]{8} [+-][0-9:]{5} \| previous boot \| $1 during incident [0-9]+: high since [0-9-]{10} [0-9:]{8} [+-][0-9:]{5}, last report [0-9:]{8}, RAM [0-9.]+% when last written"
+}
+previous_boots() { logs_cat incidents | grep -c ' | previous boot | ' || true; }
+check "after the clean poweroff: 'previous boot | was shut down during incident N'" previous_boot "was shut down"
+PREVIOUS_BOOT_ID=8e3507836287493dbc8a5d00881a020d
+check "... the same entry in the journal (MESSAGE_ID=$PREVIOUS_BOOT_ID) and in incidents.jsonl" ct_sh \
+    "journalctl -b -u memory-monitor --no-pager -o cat MESSAGE_ID=$PREVIOUS_BOOT_ID | grep -q 'previous boot | was shut down' &&
+     zcat -f /var/log/memory-monitor/incidents.jsonl* | grep -q '\"event\":\"previous-boot\",.*\"ended\":\"shut-down\"'"
+# A power cut: SIGKILL to the container's PID 1, which takes every process in it at once, and to
+# nspawn; nothing in the container gets to stop.
+open_episode() { ct_sh 'grep -q "^episode=" /var/log/memory-monitor/state && ! grep -q "^stopped=" /var/log/memory-monitor/state'; }
+check "the service's state shows the open episode of this boot" wait_for 10 open_episode
+t=$(now)
+kill -KILL "$CT_PID" "$NSPAWN_PID" 2>/dev/null || true
+wait "$NSPAWN_PID" 2>/dev/null || true
+NSPAWN_PID='' CT_PID=''
+timing "power cut" "$t"
+boot
+service_healthy "after a power cut"
+check "after the power cut: 'previous boot | ended abruptly during incident N'" previous_boot "ended abruptly"
+check "... one entry for each of the two boots, and no more" [ "$(previous_boots)" = 2 ]
+
 # ================================================================ 8. uninstall, then --purge
 t=$(now)
 ct_sh 'mkdir -p /etc/memory-monitor && echo MAIL_TO=root >/etc/memory-monitor/hooks.conf'   # the hooks' settings
