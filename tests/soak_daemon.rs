@@ -293,6 +293,8 @@ struct Soak {
     writes_at_end: Writes,
     /// Times the metrics file was written, its start included.
     metrics_writes: u64,
+    /// Times the state file was written.
+    state_writes: u64,
     metrics_bytes: u64,
     /// What the log directory holds at the end: the logs' bytes.
     log_bytes: u64,
@@ -335,6 +337,8 @@ fn soak_through(hours: u64, schedule: Vec<u64>) -> Soak {
     let metrics = dir.path().join("metrics");
     std::fs::create_dir(&metrics).unwrap();
     let mut metrics_closes = Closes::watch(&metrics);
+    std::fs::create_dir(&logs).unwrap();
+    let mut log_closes = Closes::watch(&logs);
     let mut command = Command::new(env!("CARGO_BIN_EXE_memory-monitor"));
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("MEMORY_MONITOR_") {
@@ -437,6 +441,8 @@ fn soak_through(hours: u64, schedule: Vec<u64>) -> Soak {
     let status = daemon.0.wait().unwrap();
     assert!(status.success(), "{status}; stderr:\n{}", stderr_text());
     let metrics_writes = metrics_closes.of(&format!(".{METRICS_FILE}.tmp"));
+    // Closed after its rename: the close is seen under the final name.
+    let state_writes = log_closes.of("state");
     let metrics_bytes = std::fs::metadata(metrics.join(METRICS_FILE)).unwrap().len();
     let log_bytes = std::fs::read_dir(&logs)
         .unwrap()
@@ -476,6 +482,7 @@ fn soak_through(hours: u64, schedule: Vec<u64>) -> Soak {
         writes_after_start,
         writes_at_end,
         metrics_writes,
+        state_writes,
         metrics_bytes,
         log_bytes,
     }
@@ -573,8 +580,15 @@ fn report_and_check_writes(hours: u64, soak: &Soak) {
         end.syscalls - start.syscalls,
     );
     println!(
-        "  the metrics file: written {} times ({} entries + the start)",
-        soak.metrics_writes, entries,
+        "  the metrics file: written {} times ({} entries + the start); the state file {} times",
+        soak.metrics_writes, entries, soak.state_writes,
+    );
+    // The state: at each report and recovered line, and at the stop if an episode was open.
+    let open_at_stop = logged.first_reports > logged.recoveries;
+    assert_eq!(
+        soak.state_writes,
+        u64::try_from(entries).unwrap() + u64::from(open_at_stop),
+        "the state file is written on entries and at a stop during an episode, and only then"
     );
     assert_eq!(
         soak.metrics_writes,

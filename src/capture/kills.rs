@@ -30,6 +30,13 @@ pub fn wall_time_of(at: Duration) -> DateTime<FixedOffset> {
         .unwrap_or(now)
 }
 
+/// When PID 1 started, in clock ticks since the kernel booted: with the kernel's boot id, it
+/// tells one boot of a container from the next, where the kernel (and so its boot id, as a
+/// service's sandbox sees it) stays the same.
+pub fn init_start(proc_root: &Path) -> Option<u64> {
+    crate::proc::start_ticks(&std::fs::read(proc_root.join("1/stat")).ok()?)
+}
+
 /// This boot's id, `<proc-root>/sys/kernel/random/boot_id`.
 pub fn boot_id(proc_root: &Path) -> Option<String> {
     let text = std::fs::read_to_string(proc_root.join("sys/kernel/random/boot_id")).ok()?;

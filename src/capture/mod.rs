@@ -23,7 +23,7 @@ pub mod pstore;
 pub mod top_lines;
 
 pub use gather::Sources;
-pub use kills::{boot_id, entry_of, kernel_now, wall_time_of};
+pub use kills::{boot_id, entry_of, init_start, kernel_now, wall_time_of};
 pub use places::{Places, read_places};
 
 use program::{Child, Keep, reap_all};

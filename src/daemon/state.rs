@@ -7,7 +7,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -19,8 +19,12 @@ pub const FILE_NAME: &str = "state";
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
-    /// `<proc-root>/sys/kernel/random/boot_id` when it was written.
+    /// `<proc-root>/sys/kernel/random/boot_id` when it was written: the kernel's boot, which
+    /// the kills belong to.
     pub boot_id: Option<String>,
+    /// When PID 1 started, in clock ticks after the kernel's boot: with `boot_id`, the boot of
+    /// the system, which a container's restart renews without a new kernel.
+    pub init_start: Option<u64>,
     /// The kernel's sequence number of the last kill recorded from its log.
     pub last_kill_seq: Option<u64>,
     /// The kernel's count of OOM kills (`/proc/vmstat`) that the kills recorded add up to.
@@ -74,19 +78,31 @@ impl State {
         }
     }
 
-    /// What to say at start in boot `boot_id`, at `now`: the entry for a previous boot that
-    /// ended while an episode was open. Nothing within the same boot (a restart), nothing when
-    /// either boot is unknown, and nothing when no episode was open.
+    /// Whether this state was written in the system boot of kernel boot `boot_id` and PID 1
+    /// started at `init_start`; `None` when the kernel's boot is unknown on either side. A
+    /// PID 1 start unknown on either side is taken as the same.
+    pub fn same_boot(&self, boot_id: Option<&str>, init_start: Option<u64>) -> Option<bool> {
+        let (Some(then), Some(now)) = (self.boot_id.as_deref(), boot_id) else {
+            return None;
+        };
+        let same_init = match (self.init_start, init_start) {
+            (Some(then), Some(now)) => then == now,
+            _ => true,
+        };
+        Some(then == now && same_init)
+    }
+
+    /// What to say at start in the boot [`State::same_boot`] takes, at `now`: the entry for a
+    /// previous boot that ended while an episode was open. Nothing within the same boot (a
+    /// restart), nothing when either boot is unknown, and nothing when no episode was open.
     pub fn previous_boot(
         &self,
         boot_id: Option<&str>,
+        init_start: Option<u64>,
         now: DateTime<FixedOffset>,
         evidence: Vec<String>,
     ) -> Option<PreviousBoot> {
-        let (Some(then), Some(now_id)) = (self.boot_id.as_deref(), boot_id) else {
-            return None;
-        };
-        if then == now_id {
+        if self.same_boot(boot_id, init_start)? {
             return None;
         }
         let episode = self.episode.as_ref()?;
@@ -138,6 +154,10 @@ pub fn parse(text: &[u8]) -> Read {
                     .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic()))
                     .map(str::to_string);
                 state.boot_id.is_some()
+            }
+            b"init_start" => {
+                state.init_start = parse_u64(value);
+                state.init_start.is_some()
             }
             b"last_kill_seq" => {
                 state.last_kill_seq = parse_u64(value);
@@ -196,6 +216,9 @@ pub fn format(state: &State) -> String {
     if let Some(id) = &state.boot_id {
         line("boot_id", id);
     }
+    if let Some(ticks) = state.init_start {
+        line("init_start", &ticks);
+    }
     if let Some(seq) = state.last_kill_seq {
         line("last_kill_seq", &seq);
     }
@@ -246,8 +269,25 @@ impl StateFile {
     }
 
     /// Replaces the file whole: a reader sees the old state or the new, never half of one.
-    /// Synced before the rename: the state is there for the boot after a power cut.
+    /// Synced before the rename: the state is there for the boot after a power cut. A log
+    /// directory that was deleted is made again, as the logs make it.
     pub fn save(&self, state: &State) -> io::Result<()> {
+        match self.replace(state) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(dir) = self.path.parent() {
+                    fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o750)
+                        .create(dir)?;
+                    fs::set_permissions(dir, fs::Permissions::from_mode(0o750))?;
+                }
+                self.replace(state)
+            }
+            result => result,
+        }
+    }
+
+    fn replace(&self, state: &State) -> io::Result<()> {
         let fresh = self.path.with_extension("new");
         let mut file = fs::OpenOptions::new()
             .write(true)

@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset};
 
 use super::state::{KillsRecorded, OpenEpisode, State, StateFile};
-use crate::capture::boot_id;
 use crate::capture::pstore::crash_records;
+use crate::capture::{boot_id, init_start};
 use crate::report::PreviousBoot;
 use crate::say;
 use crate::text::escape::escape_path;
@@ -50,11 +50,15 @@ impl StateKeeper {
             }
         };
         let boot = boot_id(proc_root);
-        let previous = found.previous_boot(boot.as_deref(), now, crash_records(sys_root));
+        let init = init_start(proc_root);
+        let previous = found.previous_boot(boot.as_deref(), init, now, crash_records(sys_root));
         // What this run must not inherit: an episode of an earlier run ended with it, and so
         // did its clean stop.
-        let stale = found.episode.is_some() || found.stopped_cleanly;
+        let stale = found.episode.is_some()
+            || found.stopped_cleanly
+            || found.same_boot(boot.as_deref(), init) == Some(false);
         let mut state = found.of_boot(boot.as_deref());
+        state.init_start = init;
         state.episode = None;
         state.stopped_cleanly = false;
         let mut keeper = StateKeeper { file, state };

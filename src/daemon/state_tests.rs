@@ -7,6 +7,7 @@ fn at(text: &str) -> DateTime<FixedOffset> {
 fn full() -> State {
     State {
         boot_id: Some("5c2a0f4e-84c6-4c47-9d6b-7b1e5d8a3f10".into()),
+        init_start: Some(500),
         last_kill_seq: Some(123_456_789_012),
         oom_kills_counted: Some(17),
         episode: Some(OpenEpisode {
@@ -99,7 +100,7 @@ fn a_new_boot_after_an_open_episode_says_how_it_ended() {
     let mut state = full();
     state.stopped_cleanly = false;
     let entry = state
-        .previous_boot(Some("new"), now, vec!["pstore: x".into()])
+        .previous_boot(Some("new"), Some(500), now, vec!["pstore: x".into()])
         .unwrap();
     assert_eq!(entry.ending, BootEnding::Abrupt);
     assert_eq!(entry.incident, 3);
@@ -110,7 +111,9 @@ fn a_new_boot_after_an_open_episode_says_how_it_ended() {
     assert_eq!(entry.time, now);
 
     state.stopped_cleanly = true;
-    let entry = state.previous_boot(Some("new"), now, vec![]).unwrap();
+    let entry = state
+        .previous_boot(Some("new"), Some(500), now, vec![])
+        .unwrap();
     assert_eq!(entry.ending, BootEnding::ShutDown);
 }
 
@@ -119,18 +122,27 @@ fn nothing_is_said_in_the_same_boot_without_an_episode_or_a_boot_id() {
     let now = at("2026-11-23T08:00:00+01:00");
     let state = full();
     let same = state.boot_id.clone();
-    assert_eq!(state.previous_boot(same.as_deref(), now, vec![]), None);
-    assert_eq!(state.previous_boot(None, now, vec![]), None);
+    assert_eq!(
+        state.previous_boot(same.as_deref(), Some(500), now, vec![]),
+        None
+    );
+    assert_eq!(state.previous_boot(None, Some(500), now, vec![]), None);
     let quiet = State {
         episode: None,
         ..full()
     };
-    assert_eq!(quiet.previous_boot(Some("new"), now, vec![]), None);
+    assert_eq!(
+        quiet.previous_boot(Some("new"), Some(500), now, vec![]),
+        None
+    );
     let unknown = State {
         boot_id: None,
         ..full()
     };
-    assert_eq!(unknown.previous_boot(Some("new"), now, vec![]), None);
+    assert_eq!(
+        unknown.previous_boot(Some("new"), Some(500), now, vec![]),
+        None
+    );
 }
 
 #[test]
@@ -148,4 +160,40 @@ fn saving_replaces_the_file_whole() {
         }
     );
     assert!(!dir.path().join("state.new").exists());
+}
+
+/// A container's new boot keeps the kernel, and so the kernel's boot id as a service sees it;
+/// PID 1's start tells the boots apart. Unknown on either side, it is left out.
+#[test]
+fn a_container_s_new_boot_is_told_by_pid_1_s_start() {
+    let now = at("2026-11-23T08:00:00+01:00");
+    let state = full();
+    let kernel = state.boot_id.clone();
+    let entry = state.previous_boot(kernel.as_deref(), Some(9000), now, vec![]);
+    assert_eq!(entry.map(|e| e.incident), Some(3), "a new PID 1");
+    assert_eq!(
+        state.previous_boot(kernel.as_deref(), Some(500), now, vec![]),
+        None,
+        "the same PID 1: a restart"
+    );
+    assert_eq!(state.same_boot(kernel.as_deref(), None), Some(true));
+    let older = State {
+        init_start: None,
+        ..full()
+    };
+    assert_eq!(older.same_boot(kernel.as_deref(), Some(9000)), Some(true));
+    assert_eq!(older.same_boot(Some("other"), Some(9000)), Some(false));
+}
+
+/// A log directory deleted under the daemon is made again, 0750, as the logs make it.
+#[test]
+fn saving_into_a_deleted_directory_makes_it_again() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let file = StateFile::in_dir(&logs);
+    file.save(&full()).unwrap();
+    assert_eq!(file.load().unwrap().state, full());
+    let mode = std::fs::metadata(&logs).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o750);
 }

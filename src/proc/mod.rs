@@ -24,7 +24,7 @@ pub use details::{DetailsReader, Parent, ProcDetails, User};
 pub use growth::{Baseline, GROWERS, Grew, Resident};
 pub use pressure::read_pressure;
 pub use scope::{CgroupScope, MemoryScope, choose_scope};
-pub use stat::{clock_ticks, running_time};
+pub use stat::{clock_ticks, running_time, start_ticks};
 pub use status::{StatusFields, parse_status, status_field, status_uid};
 pub use tmpfs::{TMPFS_AT_LEAST_BYTES, TMPFS_MOUNTS, TmpfsUse, read_tmpfs};
 pub use units::{

@@ -24,7 +24,7 @@ pub fn clock_ticks() -> u64 {
 
 /// Field 22 of `stat`, counted after the last `)` because the name in parentheses may itself hold
 /// blanks and parentheses.
-fn start_ticks(stat: &[u8]) -> Option<u64> {
+pub fn start_ticks(stat: &[u8]) -> Option<u64> {
     let after_name = stat.get(stat.iter().rposition(|&b| b == b')')? + 1..)?;
     let field = after_name
         .split(|&b| b == b' ')

@@ -844,7 +844,16 @@ previous_boot() {  # previous_boot ENDING : the entry, as SPEC.md gives it
     logs_cat incidents | grep -Eq "^[0-9-]{10} [0-9:]{8} [+-][0-9:]{5} \| previous boot \| $1 during incident [0-9]+: high since [0-9-]{10} [0-9:]{8} [+-][0-9:]{5}, last report [0-9:]{8}, RAM [0-9.]+% when last written"
 }
 previous_boots() { logs_cat incidents | grep -c ' | previous boot | ' || true; }
-check "after the clean poweroff: 'previous boot | was shut down during incident N'" previous_boot "was shut down"
+why_no_previous_boot() {  # what the service saw, when an entry is missing
+    note "state: $(ct_sh 'tr "\n" " " </var/log/memory-monitor/state' 2>&1)"
+    note "boot_id: $(in_ct cat /proc/sys/kernel/random/boot_id), as the service sees it: $(ct_sh 'nsenter -t "$(systemctl show -p MainPID --value memory-monitor)" -m cat /proc/sys/kernel/random/boot_id' 2>&1)"
+    in_ct journalctl -u memory-monitor --no-pager -o cat -n 8 | sed 's/^/       | /'
+}
+if previous_boot "was shut down"; then
+    pass "after the clean poweroff: 'previous boot | was shut down during incident N'"
+else
+    fail "after the clean poweroff: 'previous boot | was shut down during incident N'"; why_no_previous_boot
+fi
 PREVIOUS_BOOT_ID=8e3507836287493dbc8a5d00881a020d
 check "... the same entry in the journal (MESSAGE_ID=$PREVIOUS_BOOT_ID) and in incidents.jsonl" ct_sh \
     "journalctl -b -u memory-monitor --no-pager -o cat MESSAGE_ID=$PREVIOUS_BOOT_ID | grep -q 'previous boot | was shut down' &&
@@ -860,7 +869,11 @@ NSPAWN_PID='' CT_PID=''
 timing "power cut" "$t"
 boot
 service_healthy "after a power cut"
-check "after the power cut: 'previous boot | ended abruptly during incident N'" previous_boot "ended abruptly"
+if previous_boot "ended abruptly"; then
+    pass "after the power cut: 'previous boot | ended abruptly during incident N'"
+else
+    fail "after the power cut: 'previous boot | ended abruptly during incident N'"; why_no_previous_boot
+fi
 check "... one entry for each of the two boots, and no more" [ "$(previous_boots)" = 2 ]
 
 # ================================================================ 8. uninstall, then --purge
