@@ -1,0 +1,174 @@
+use super::*;
+
+const M1: &str =
+    "===== new log 2026-11-22 14:03:15 +01:00 | incident 1 | memory-monitor 0.1.0 =====";
+const M2: &str =
+    "===== new log 2026-11-22 15:00:00 +01:00 | incident 2 | memory-monitor 0.1.0 =====";
+const M1_AGAIN: &str =
+    "===== new log 2026-11-23 09:00:00 +01:00 | incident 1 | memory-monitor 0.1.0 =====";
+
+fn header(n: u64, time: &str) -> String {
+    format!(
+        "2026-11-22 {time} +01:00 | incident {n} | RAM 90.0% (900.00 of 1000.00 MiB) | CPU 1.0% | above 80% for 15s"
+    )
+}
+
+fn kill(time: &str, tail: &str) -> String {
+    format!(
+        "2026-11-22 {time} +01:00 | oom-kill | PID 7 (hog) of root | anon-rss 1 KiB, file-rss 0 KiB, shmem-rss 0 KiB | system-wide{tail}"
+    )
+}
+
+/// The lines `marker`'s episode gathers from `log`, each with its file.
+fn gathered(marker: &str, files: &[&[String]]) -> Vec<(usize, String)> {
+    let mut got = Vec::new();
+    let mut gather = Gather::new(marker.as_bytes());
+    for (file, lines) in files.iter().enumerate() {
+        for line in lines.iter() {
+            gather.line(file, line.as_bytes(), |f, l| {
+                got.push((f, String::from_utf8_lossy(l).into_owned()))
+            });
+        }
+    }
+    gather.finish(|f, l| got.push((f, String::from_utf8_lossy(l).into_owned())));
+    got
+}
+
+fn lines(text: &[&str]) -> Vec<String> {
+    text.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn kinds_of_lines() {
+    assert_eq!(kind_of(M1.as_bytes()), Kind::Marker(1));
+    assert_eq!(kind_of(header(12, "14:03:15").as_bytes()), Kind::Report(12));
+    assert_eq!(
+        kind_of(b"2026-11-22 14:09:40 -05:00 | recovered | RAM 41.0% | high for 6m40s"),
+        Kind::Recovered
+    );
+    assert_eq!(
+        kind_of(kill("14:00:00", "").as_bytes()),
+        Kind::Kill {
+            before_start: false
+        }
+    );
+    assert_eq!(
+        kind_of(kill("14:00:00", " | before memory-monitor started").as_bytes()),
+        Kind::Kill { before_start: true }
+    );
+    for body in [
+        "",
+        "  RAM over the last 10m: ▃▃▃",
+        "root 1 0.0 0.0 1 1 ? S 10:00 0:00 2026-11-22 14:03:15 +01:00 | incident 9 | RAM 1.0%",
+        "===== new log 2026-11-22 14:03:15 +01:00 | incident x | memory-monitor 0.1.0 =====",
+        "===== new log 2026-11-22 14:03:15 +01:00 | incident 1 | memory-monitor 0.1.0",
+        "2026-11-22 14:03:15 | incident 1 | no offset",
+        "2026-11-2",
+    ] {
+        assert_eq!(kind_of(body.as_bytes()), Kind::Body, "{body}");
+    }
+    // A number too big for any run is no report of one: an entry of no incident.
+    assert_eq!(
+        kind_of(b"2026-11-22 14:03:15 +01:00 | incident 99999999999999999999999 | x"),
+        Kind::OtherEntry
+    );
+}
+
+#[test]
+fn an_episode_is_its_marker_reports_kills_and_recovered_line() {
+    let log = lines(&[
+        M1,
+        &header(1, "14:03:15"),
+        "  table",
+        "",
+        &kill("14:04:00", ""),
+        "",
+        &header(1, "14:04:01"),
+        "",
+        "2026-11-22 14:09:40 +01:00 | recovered | RAM 41.0% | high for 6m40s",
+        "",
+        // Between episodes: not incident 1's, nor 2's, which it does not open.
+        &kill("14:30:00", ""),
+        "",
+        "2026-11-22 14:30:01 +01:00 | something new | kept with no episode",
+        "",
+        // A kill that opens incident 2: the marker follows it.
+        &kill("14:59:59", ""),
+        "",
+        M2,
+        &header(2, "15:00:00"),
+        "",
+    ]);
+    let one: Vec<String> = gathered(M1, &[&log]).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(one, log[..10].to_vec());
+    let two: Vec<String> = gathered(M2, &[&log]).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(two, log[14..].to_vec());
+}
+
+#[test]
+fn the_same_number_in_a_later_run_is_another_incident() {
+    let first = lines(&[M1, &header(1, "14:03:15"), ""]);
+    let second = lines(&[
+        &kill("08:00:00", " | before memory-monitor started"),
+        "",
+        M1_AGAIN,
+        &header(1, "09:00:00"),
+        "  RAM",
+        "",
+    ]);
+    let got = gathered(M1_AGAIN, &[&first, &second]);
+    assert_eq!(
+        got,
+        vec![
+            (1, M1_AGAIN.to_string()),
+            (1, header(1, "09:00:00")),
+            (1, "  RAM".to_string()),
+            (1, String::new()),
+        ]
+    );
+    // The kill from before the new run started ends the old run's episode: not incident 1's.
+    let got = gathered(M1, &[&first, &second]);
+    assert_eq!(got.len(), 3, "{got:?}");
+}
+
+#[test]
+fn an_episode_goes_on_across_files_and_kills_at_the_end_stay_in_it() {
+    let older = lines(&[M1, &header(1, "14:03:15"), ""]);
+    let newer = lines(&[&header(1, "14:13:15"), "", &kill("14:14:00", ""), ""]);
+    let got = gathered(M1, &[&older, &newer]);
+    assert_eq!(got.len(), 7, "{got:?}");
+    assert_eq!(got[3], (1, header(1, "14:13:15")));
+    assert_eq!(got[5], (1, kill("14:14:00", "")));
+}
+
+#[test]
+fn a_header_whose_marker_was_lost_is_nobodys() {
+    // Incident 2's marker was in the damaged part of a file: its reports are not incident 1's.
+    let log = lines(&[
+        M1,
+        &header(1, "14:03:15"),
+        "",
+        &header(2, "15:00:00"),
+        "  x",
+        "",
+    ]);
+    let got = gathered(M1, &[&log]);
+    assert_eq!(got.len(), 3, "{got:?}");
+}
+
+#[test]
+fn markers_count_each_run_once() {
+    let mut markers = Markers::new(1);
+    for line in [M1, M2, M1_AGAIN, M1, "junk"] {
+        markers.line(line.as_bytes());
+    }
+    assert_eq!(
+        markers.found,
+        vec![M1.as_bytes().to_vec(), M1_AGAIN.as_bytes().to_vec()]
+    );
+    assert_eq!(markers.highest, Some(2));
+    assert_eq!(
+        marker_time(M1_AGAIN.as_bytes()),
+        b"2026-11-23 09:00:00 +01:00"
+    );
+}
