@@ -112,6 +112,11 @@ struct Open {
 #[derive(Debug)]
 pub struct Gather {
     marker: Vec<u8>,
+    /// Which of the markers equal to `marker` is the episode's, from 0: two runs can start an
+    /// incident of the same number in the same second (a daemon restarted at once, memory above
+    /// --urgent at its first sample), and their markers are then the same line.
+    occurrence: usize,
+    seen: usize,
     open: Option<Open>,
     to: To,
     /// OOM-kill entries (each with its blank line) not yet placed: the next entry says whether
@@ -121,9 +126,11 @@ pub struct Gather {
 }
 
 impl Gather {
-    pub fn new(marker: &[u8]) -> Gather {
+    pub fn new(marker: &[u8], occurrence: usize) -> Gather {
         Gather {
             marker: marker.to_vec(),
+            occurrence,
+            seen: 0,
             open: None,
             to: To::Nowhere,
             pending: Vec::new(),
@@ -146,7 +153,10 @@ impl Gather {
                 before_start: false,
             } => self.to = To::Pending,
             Kind::Marker(number) => {
-                let chosen = self.marker == line;
+                let chosen = self.marker == line && {
+                    self.seen += 1;
+                    self.seen == self.occurrence + 1
+                };
                 // Kills right before a marker are what opened the episode.
                 self.place_pending(chosen, &mut emit);
                 self.found |= chosen;
@@ -206,7 +216,7 @@ impl Gather {
 #[derive(Debug, Default)]
 pub struct Markers {
     pub wanted: u64,
-    /// Each marker line of incident `wanted`, once each, oldest first.
+    /// Each marker line of incident `wanted`, oldest first: one for each run that had it.
     pub found: Vec<Vec<u8>>,
     /// The highest incident number of any marker, for saying what the logs hold.
     pub highest: Option<u64>,
@@ -223,11 +233,27 @@ impl Markers {
     pub fn line(&mut self, line: &[u8]) {
         if let Kind::Marker(n) = kind_of(line) {
             self.highest = self.highest.max(Some(n));
-            // The same marker twice (a file copied beside its rotated self) is one incident.
-            if n == self.wanted && !self.found.iter().any(|m| m == line) {
+            if n == self.wanted {
                 self.found.push(line.to_vec());
             }
         }
+    }
+
+    /// The latest of incident `wanted`'s markers, and which of the markers equal to it it is.
+    pub fn latest(&self) -> Option<(&[u8], usize)> {
+        let last = self.found.last()?;
+        let same = self.found.iter().filter(|m| *m == last).count();
+        Some((last, same - 1))
+    }
+
+    /// Which of this log's markers equal to `marker` is the last, from 0; `None` when the log
+    /// has none.
+    pub fn last_occurrence(&self, marker: &[u8]) -> Option<usize> {
+        self.found
+            .iter()
+            .filter(|m| m.as_slice() == marker)
+            .count()
+            .checked_sub(1)
     }
 }
 

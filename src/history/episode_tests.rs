@@ -22,7 +22,7 @@ fn kill(time: &str, tail: &str) -> String {
 /// The lines `marker`'s episode gathers from `log`, each with its file.
 fn gathered(marker: &str, files: &[&[String]]) -> Vec<(usize, String)> {
     let mut got = Vec::new();
-    let mut gather = Gather::new(marker.as_bytes());
+    let mut gather = Gather::new(marker.as_bytes(), 0);
     for (file, lines) in files.iter().enumerate() {
         for line in lines.iter() {
             gather.line(file, line.as_bytes(), |f, l| {
@@ -157,15 +157,43 @@ fn a_header_whose_marker_was_lost_is_nobodys() {
 }
 
 #[test]
-fn markers_count_each_run_once() {
+fn two_runs_with_the_same_marker_are_told_apart_by_order() {
+    let log = lines(&[
+        M1,
+        &header(1, "14:03:15"),
+        "  first run",
+        "",
+        M1,
+        &header(1, "14:03:15"),
+        "  second run",
+        "",
+    ]);
     let mut markers = Markers::new(1);
-    for line in [M1, M2, M1_AGAIN, M1, "junk"] {
+    log.iter().for_each(|l| markers.line(l.as_bytes()));
+    assert_eq!(markers.latest(), Some((M1.as_bytes(), 1)));
+    assert_eq!(markers.last_occurrence(M1.as_bytes()), Some(1));
+    assert_eq!(markers.last_occurrence(M2.as_bytes()), None);
+    let mut got = Vec::new();
+    let mut gather = Gather::new(M1.as_bytes(), 1);
+    for line in &log {
+        gather.line(0, line.as_bytes(), |_, l| {
+            got.push(String::from_utf8_lossy(l).into_owned())
+        });
+    }
+    assert_eq!(got, log[4..].to_vec());
+}
+
+#[test]
+fn markers_of_each_run() {
+    let mut markers = Markers::new(1);
+    for line in [M1, M2, M1_AGAIN, "junk"] {
         markers.line(line.as_bytes());
     }
     assert_eq!(
         markers.found,
         vec![M1.as_bytes().to_vec(), M1_AGAIN.as_bytes().to_vec()]
     );
+    assert_eq!(markers.latest(), Some((M1_AGAIN.as_bytes(), 0)));
     assert_eq!(markers.highest, Some(2));
     assert_eq!(
         marker_time(M1_AGAIN.as_bytes()),

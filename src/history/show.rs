@@ -1,8 +1,8 @@
 //! `memory-monitor show N`: incident N's entries of incidents.log (its reports, the OOM kills in
 //! it, its recovered line), then its details from details.log, as they stand in the logs and
-//! their rotated files. Read twice, in the stream: the first pass finds incident N's markers, so
-//! that the latest run's is shown; the second prints that episode's lines as it reads them, so
-//! that an incident of any length is never held whole in memory.
+//! their rotated files. Each log is read twice, as a stream: the first pass finds incident N's
+//! markers, so that the latest run's is shown; the second prints that episode's lines as it
+//! reads them, so that an incident of any length is never held whole in memory.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -23,18 +23,19 @@ pub fn show(dir: &Path, number: u64) -> Result<(), String> {
     let incidents = files(dir, INCIDENTS)?;
     let details = files(dir, DETAILS)?;
 
-    let mut markers = Markers::new(number);
-    scan(&incidents, &mut markers, &mut said);
-    let mut highest = markers.highest;
-    if markers.found.is_empty() {
-        // incidents.log's older files may be gone while details.log's remain.
-        let mut in_details = Markers::new(number);
-        scan(&details, &mut in_details, &mut said);
-        highest = highest.max(in_details.highest);
-        markers.found = in_details.found;
-    }
-    let Some(marker) = markers.found.last() else {
-        let held = match highest {
+    let mut in_incidents = Markers::new(number);
+    scan(&incidents, &mut in_incidents, &mut said);
+    let mut in_details = Markers::new(number);
+    scan(&details, &mut in_details, &mut said);
+    // details.log's older files may remain where incidents.log's are gone: details.log is the
+    // bigger, so the two rotate apart.
+    let markers = if in_incidents.found.is_empty() {
+        &in_details
+    } else {
+        &in_incidents
+    };
+    let Some((marker, _)) = markers.latest() else {
+        let held = match in_incidents.highest.max(in_details.highest) {
             Some(highest) => format!("the highest incident number there is {highest}"),
             None => "they hold no incident".to_string(),
         };
@@ -58,8 +59,12 @@ pub fn show(dir: &Path, number: u64) -> Result<(), String> {
 
     let stdout = io::stdout();
     let mut out = Printer::new(stdout.lock());
-    let shown_incidents = print(&incidents, marker, &mut out, &mut said);
-    let shown_details = print(&details, marker, &mut out, &mut said);
+    let shown_incidents = in_incidents
+        .last_occurrence(marker)
+        .is_some_and(|nth| print(&incidents, marker, nth, &mut out, &mut said));
+    let shown_details = in_details
+        .last_occurrence(marker)
+        .is_some_and(|nth| print(&details, marker, nth, &mut out, &mut said));
     match out.finish() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
         Err(e) => return Err(format!("cannot write to stdout: {e}")),
@@ -107,9 +112,16 @@ fn scan(files: &[PathBuf], markers: &mut Markers, said: &mut Said) {
     }
 }
 
-/// Prints the episode under `marker` from `files`; whether it was there.
-fn print(files: &[PathBuf], marker: &[u8], out: &mut Printer<impl Write>, said: &mut Said) -> bool {
-    let mut gather = Gather::new(marker);
+/// Prints the episode under the `nth` of the markers equal to `marker` in `files`; whether it
+/// was there.
+fn print(
+    files: &[PathBuf],
+    marker: &[u8],
+    nth: usize,
+    out: &mut Printer<impl Write>,
+    said: &mut Said,
+) -> bool {
+    let mut gather = Gather::new(marker, nth);
     for (index, path) in files.iter().enumerate() {
         let problems = for_each_line(path, |line| {
             gather.line(index, line, |file, line| out.line(files, file, line));
@@ -121,12 +133,14 @@ fn print(files: &[PathBuf], marker: &[u8], out: &mut Printer<impl Write>, said: 
 }
 
 /// Writes lines escaped, under a `==> FILE <==` line (as `tail` does for several files) each
-/// time they come from another file. Keeps the first write error and writes nothing after it.
+/// time they come from another file (the entries end in a blank line already). Keeps the first write error and writes nothing after it.
 struct Printer<W: Write> {
     out: io::BufWriter<W>,
     file: Option<PathBuf>,
     error: Option<io::Error>,
     text: String,
+    /// Whether the last line written was blank.
+    blank: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -136,6 +150,7 @@ impl<W: Write> Printer<W> {
             file: None,
             error: None,
             text: String::new(),
+            blank: true,
         }
     }
 
@@ -148,7 +163,8 @@ impl<W: Write> Printer<W> {
         };
         self.text.clear();
         if self.file.as_ref() != Some(path) {
-            if self.file.is_some() {
+            // A file cut short may end an entry without its blank line.
+            if self.file.is_some() && !self.blank {
                 self.text.push('\n');
             }
             let name = path
@@ -163,6 +179,7 @@ impl<W: Write> Printer<W> {
         // What the daemon wrote is escaped already and passes unchanged; raw bytes that a
         // tampered file holds come out as \xNN, so nothing moves the terminal's cursor.
         crate::text::escape::escape_into(&mut self.text, line);
+        self.blank = line.is_empty();
         self.text.push('\n');
         if let Err(e) = self.out.write_all(self.text.as_bytes()) {
             self.error = Some(e);
