@@ -16,6 +16,7 @@ mod daemon;
 mod faults;
 mod file_faults;
 mod fleet;
+mod generated;
 mod history_show;
 mod hook;
 mod hostile_daemon;
