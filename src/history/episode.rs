@@ -243,7 +243,7 @@ impl Markers {
     pub fn latest(&self) -> Option<(&[u8], usize)> {
         let last = self.found.last()?;
         let same = self.found.iter().filter(|m| *m == last).count();
-        Some((last, same - 1))
+        Some((last, same.saturating_sub(1)))
     }
 
     /// Which of this log's markers equal to `marker` is the last, from 0; `None` when the log

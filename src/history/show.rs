@@ -86,8 +86,18 @@ pub fn show(dir: &Path, number: u64) -> Result<(), String> {
 }
 
 fn files(dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
-    files_of(dir, name)
-        .map_err(|e| format!("cannot read the log directory {}: {e}", escape_path(dir)))
+    files_of(dir, name).map_err(|e| {
+        let fix = match e.kind() {
+            // The service's logs are its user's, 0750: for root and its group.
+            io::ErrorKind::PermissionDenied => "; run it as root (sudo memory-monitor show …)",
+            io::ErrorKind::NotFound => "; give the daemon's log directory with --log-dir",
+            _ => "",
+        };
+        format!(
+            "cannot read the log directory {}: {e}{fix}",
+            escape_path(dir)
+        )
+    })
 }
 
 /// Each problem with a file is said once, though the file is read twice.

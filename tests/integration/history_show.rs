@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use rustix::process::Signal;
 use util::FakeProc;
 use util::daemon::{Daemon, Launch, cat, count, set_used};
+use util::kernel::{append, kernel_usec_now, kill_records};
 
 const LOGROTATE: &str = "/usr/sbin/logrotate";
 
@@ -112,19 +113,31 @@ fn redacted(text: &str) -> String {
         .collect()
 }
 
-/// The logs of two runs, rotated twice: run 1's incidents 1 and 2 in the `.2.gz` files, run
-/// 2's incident 1 begun in the `.1` files and recovered in the current ones.
+/// The logs of two runs, rotated twice: run 1's incidents 1 to 3 in the `.2.gz` files; run 2's
+/// incident 1 begun in the `.1` files and recovered in the current ones, then its incident 2,
+/// opened by an OOM kill while memory was low: the kill's entry comes before the marker.
 fn logs_of_two_runs(work: &Path) -> PathBuf {
     let logs = work.join("logs");
     let fake = FakeProc::new();
+    fake.set_boot_id("5f1c0e1c-7d0a-4a53-9c39-6d3c5e0b8f7a");
+    fake.set_oom_kills(0);
     let mut daemon = start(&fake, &logs);
-    episode(&mut daemon, &fake, || {});
-    episode(&mut daemon, &fake, || {});
+    for _ in 0..3 {
+        episode(&mut daemon, &fake, || {});
+    }
     drop(daemon.stop(Signal::TERM));
     rotate(&logs, work);
 
     let mut daemon = start(&fake, &logs);
     episode(&mut daemon, &fake, || rotate(&logs, work));
+    append(
+        &daemon.kernel_log,
+        &kill_records(1000, kernel_usec_now(), 4242, "python3", 0, None),
+    );
+    fake.set_oom_kills(1);
+    daemon.wait_for("the report after the kill", |d| {
+        d.read("incidents.log").contains("| after an OOM kill")
+    });
     drop(daemon.stop(Signal::TERM));
     logs
 }
@@ -173,19 +186,35 @@ fn show_an_incident_of_two_runs_rotated_compressed_and_damaged() {
         redacted(&stdout(&latest))
     );
 
-    // Incident 2 of the first run, from the compressed files alone.
-    let compressed = show(&logs, &["2"]);
+    // Incident 2 of the second run, opened by a kill.
+    let after_kill = show(&logs, &["2"]);
+    assert!(after_kill.status.success(), "{after_kill:?}");
+    assert!(
+        stderr(&after_kill).contains("incident 2 is in 2 runs of the daemon"),
+        "{}",
+        stderr(&after_kill)
+    );
+    let text = stdout(&after_kill);
+    let kill = text
+        .find("| oom-kill | PID 4242 (python3)")
+        .expect("the kill");
+    let marker = text.find("===== new log").unwrap();
+    assert!(kill < marker, "{text}");
+    crate::snapshot!("show_an_incident_opened_by_a_kill", redacted(&text));
+
+    // Incident 3 of the first run, from the compressed files alone.
+    let compressed = show(&logs, &["3"]);
     assert!(compressed.status.success(), "{compressed:?}");
     assert_eq!(stderr(&compressed), "");
     crate::snapshot!("show_from_compressed_files", redacted(&stdout(&compressed)));
 
-    let missing = show(&logs, &["3"]);
+    let missing = show(&logs, &["4"]);
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(stdout(&missing), "");
     assert_eq!(
         stderr(&missing),
         format!(
-            "memory-monitor: no incident 3 in {}/incidents.log or details.log, rotated files included; the highest incident number there is 2\n",
+            "memory-monitor: no incident 4 in {}/incidents.log or details.log, rotated files included; the highest incident number there is 3\n",
             logs.display()
         )
     );
@@ -217,8 +246,8 @@ fn show_an_incident_of_two_runs_rotated_compressed_and_damaged() {
         "the two damaged files and the runs: {said}"
     );
 
-    // Incident 2 of the first run: what came before the cut.
-    let cut = show(&logs, &["2"]);
+    // Incident 3 of the first run: what came before the cut.
+    let cut = show(&logs, &["3"]);
     assert!(cut.status.success(), "{cut:?}");
     let (whole, cut_short) = (stdout(&compressed), stdout(&cut));
     let split = |text: &str| {
@@ -231,7 +260,7 @@ fn show_an_incident_of_two_runs_rotated_compressed_and_damaged() {
         whole_entries.starts_with(&cut_entries) && cut_entries.len() < whole_entries.len(),
         "not the part before the cut:\n{cut_short}"
     );
-    assert!(cut_entries.contains("| incident 2 |"), "{cut_short}");
+    assert!(cut_entries.contains("| incident 3 |"), "{cut_short}");
     assert_eq!(cut_details, whole_details);
     assert_eq!(
         said_of(&stderr(&cut), "incidents.log.2.gz"),
