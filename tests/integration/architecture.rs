@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["capture", "render"],
     &["output", "signals"],
     &["daemon", "snapshot"],
+    &["history"],
     &["defaults", "cli"],
 ];
 
