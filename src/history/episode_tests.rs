@@ -200,3 +200,49 @@ fn markers_of_each_run() {
         b"2026-11-23 09:00:00 +01:00"
     );
 }
+
+mod any_log {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines of every kind, and bytes of any kind: what a damaged or tampered log may hold.
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(M1.as_bytes().to_vec()),
+            Just(M2.as_bytes().to_vec()),
+            Just(header(1, "14:03:15").into_bytes()),
+            Just(header(2, "15:00:00").into_bytes()),
+            Just(kill("14:04:00", "").into_bytes()),
+            Just(kill("08:00:00", " | before memory-monitor started").into_bytes()),
+            Just(b"2026-11-22 14:09:40 +01:00 | recovered | RAM 41.0% | high for 6m40s".to_vec()),
+            Just(b"2026-11-22 14:09:40 +01:00 | previous boot | ended abruptly".to_vec()),
+            Just(Vec::new()),
+            proptest::collection::vec(any::<u8>(), 0..80),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the lines, nothing panics, and what is gathered is some of the lines, in
+        /// their order: nothing is made up, repeated or moved.
+        #[test]
+        fn gathers_a_subsequence_of_any_lines(
+            lines in proptest::collection::vec(line(), 0..60),
+            nth in 0usize..3,
+        ) {
+            let mut got = Vec::new();
+            let mut gather = Gather::new(M1.as_bytes(), nth);
+            for (i, line) in lines.iter().enumerate() {
+                gather.line(i, line, |at, l| got.push((at, l.to_vec())));
+            }
+            gather.finish(|at, l| got.push((at, l.to_vec())));
+            let mut after = 0;
+            for (at, line) in &got {
+                prop_assert!(*at >= after, "out of order: {got:?}");
+                prop_assert_eq!(lines.get(*at), Some(line));
+                after = at + 1;
+            }
+            let markers = lines.iter().filter(|l| l.as_slice() == M1.as_bytes()).count();
+            prop_assert_eq!(gather.found(), markers > nth);
+        }
+    }
+}
