@@ -365,6 +365,19 @@ fn one_line(e: &clap::Error) -> String {
             let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
             format!("the commands are {} (run is the default)", names.join(", "))
         }
+        // A command's own help, where its arguments and an example are: clap's usage line
+        // names the command, then the arguments given or taken (`Usage: memory-monitor show
+        // [OPTIONS] <N>`).
+        (ErrorKind::MissingRequiredArgument, None) => {
+            let command: Vec<&str> = rendered
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("Usage: "))
+                .unwrap_or("memory-monitor")
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect();
+            format!("{} --help says what it takes", command.join(" "))
+        }
         _ => "memory-monitor --help lists the options".into(),
     };
     format!("{line}; {fix}")

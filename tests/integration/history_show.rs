@@ -314,3 +314,38 @@ fn a_tampered_log_prints_nothing_raw() {
     assert!(text.contains(r"escaped by the daemon \x1b[31m"), "{text}");
     crate::snapshot!("show_tampered_log", text);
 }
+
+/// A missing or bad N is one line that says what to give, and exit status 2.
+#[test]
+fn a_bad_incident_number_says_what_to_give() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, said) in [
+        (
+            &[][..],
+            "memory-monitor: the following required arguments were not provided: <N>; memory-monitor show --help says what it takes\n",
+        ),
+        (
+            &["0"][..],
+            "memory-monitor: invalid value '0' for '<N>': must be an incident's number, 1 or more, such as 3\n",
+        ),
+        (
+            &["three"][..],
+            "memory-monitor: invalid value 'three' for '<N>': must be an incident's number, 1 or more, such as 3\n",
+        ),
+    ] {
+        let out = show(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out), said);
+        assert_eq!(stdout(&out), "");
+    }
+    // The example is in its help.
+    let help = util::program_without_env()
+        .args(["show", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&help).contains("\nExample:\n  memory-monitor show 3 "),
+        "{}",
+        stdout(&help)
+    );
+}
