@@ -8,6 +8,8 @@
 //! incident. Its marker does: the time, the number and the version, the same line in both logs.
 //! Pure: lines in, lines out, nothing read or written here.
 
+use std::collections::VecDeque;
+
 /// What one line of a log is, as far as telling incidents apart goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -30,6 +32,9 @@ pub enum Kind {
 const MARKER_START: &[u8] = b"===== new log ";
 const MARKER_END: &[u8] = b" =====";
 const BEFORE_START: &[u8] = b" | before memory-monitor started";
+
+/// The most bytes of kill entries held before they are placed.
+pub const PENDING_LIMIT: usize = 1 << 20;
 
 /// Tells what `line` is. A process table's line cannot pass for an entry: every cell but
 /// COMMAND is one word, and the first is a user name, never a time followed by ` | `.
@@ -121,7 +126,8 @@ pub struct Gather {
     to: To,
     /// OOM-kill entries (each with its blank line) not yet placed: the next entry says whether
     /// they open an episode (a marker follows) or fall in the open one.
-    pending: Vec<(usize, Vec<u8>)>,
+    pending: VecDeque<(usize, Vec<u8>)>,
+    pending_bytes: usize,
     found: bool,
 }
 
@@ -133,7 +139,8 @@ impl Gather {
             seen: 0,
             open: None,
             to: To::Nowhere,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
+            pending_bytes: 0,
             found: false,
         }
     }
@@ -191,7 +198,7 @@ impl Gather {
         }
         match self.to {
             To::Chosen => emit(file, line),
-            To::Pending => self.pending.push((file, line.to_vec())),
+            To::Pending => self.hold(file, line),
             To::Nowhere => {}
         }
     }
@@ -202,7 +209,22 @@ impl Gather {
         self.place_pending(in_chosen, &mut emit);
     }
 
+    /// Keeps a line of kill entries until the next entry places them. The daemon writes at most
+    /// eleven kill entries a minute, and a report after the first: only a tampered log holds
+    /// more in a row, and of those only the last [`PENDING_LIMIT`] bytes are kept.
+    fn hold(&mut self, file: usize, line: &[u8]) {
+        self.pending_bytes += line.len();
+        self.pending.push_back((file, line.to_vec()));
+        while self.pending_bytes > PENDING_LIMIT {
+            let Some((_, dropped)) = self.pending.pop_front() else {
+                break;
+            };
+            self.pending_bytes -= dropped.len();
+        }
+    }
+
     fn place_pending(&mut self, chosen: bool, emit: &mut impl FnMut(usize, &[u8])) {
+        self.pending_bytes = 0;
         for (file, line) in self.pending.drain(..) {
             if chosen {
                 emit(file, &line);

@@ -246,3 +246,17 @@ mod any_log {
         }
     }
 }
+
+#[test]
+fn endless_kill_entries_are_held_up_to_a_limit() {
+    let mut gather = Gather::new(M1.as_bytes(), 0);
+    let entry = kill("14:04:00", "");
+    let many = 2 * PENDING_LIMIT / entry.len();
+    for _ in 0..many {
+        gather.line(0, entry.as_bytes(), |_, _| unreachable!("no marker yet"));
+    }
+    let mut got = 0;
+    gather.line(0, M1.as_bytes(), |_, _| got += 1);
+    // The last of the kills, and the marker.
+    assert_eq!(got, PENDING_LIMIT / entry.len() + 1);
+}
