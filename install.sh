@@ -8,6 +8,11 @@ UNIT_DEST=/etc/systemd/system/$NAME.service
 DEFAULT_DEST=/etc/default/$NAME
 LOGROTATE_DEST=/etc/logrotate.d/$NAME
 SHARE_DEST=/usr/local/share/$NAME
+# where bash-completion, zsh, fish and man look under /usr/local
+BASH_COMPLETION_DEST=/usr/local/share/bash-completion/completions/$NAME
+ZSH_COMPLETION_DEST=/usr/local/share/zsh/site-functions/_$NAME
+FISH_COMPLETION_DEST=/usr/local/share/fish/vendor_completions.d/$NAME.fish
+MAN_DEST=/usr/local/share/man/man1/$NAME.1
 LOG_DIR=/var/log/$NAME
 SVC_USER=$NAME
 
@@ -22,6 +27,7 @@ Installs memory-monitor as a systemd service:
   $LOGROTATE_DEST           weekly or at 1 MiB, 8 kept, compressed
   $SHARE_DEST   hooks/ (ntfy, mail, webhook, wall), hook-network.conf,
                                     metrics-node-exporter.conf
+  $MAN_DEST and completions for bash, zsh and fish
 and starts it. Running it again (e.g. with a newer binary) replaces the
 program, the unit and the logrotate file and restarts the service; an
 existing $DEFAULT_DEST is never overwritten.
@@ -67,7 +73,8 @@ fi
 script_dir=$(cd "$(dirname "$0")" && pwd)
 dist=$script_dir/dist
 for f in memory-monitor.service memory-monitor.default memory-monitor.logrotate hook-network.conf \
-    metrics-node-exporter.conf; do
+    metrics-node-exporter.conf memory-monitor.1 completions/memory-monitor.bash \
+    completions/_memory-monitor completions/memory-monitor.fish; do
     [ -f "$dist/$f" ] || die "missing $dist/$f: run install.sh from a full source checkout or release tarball"
 done
 hooks=("$dist"/hooks/*)
@@ -195,6 +202,15 @@ install -m 0644 -o root -g root "$dist/hook-network.conf" "$SHARE_DEST/hook-netw
 install -m 0644 -o root -g root "$dist/metrics-node-exporter.conf" "$SHARE_DEST/metrics-node-exporter.conf"
 say "$SHARE_DEST: hooks/ (${hooks[*]##*/}), hook-network.conf and metrics-node-exporter.conf written"
 
+# the man page and the shell completions (generated from the program's options: see
+# tests/integration/generated.rs), each where its reader looks without any setting
+for pair in "memory-monitor.1:$MAN_DEST" "completions/memory-monitor.bash:$BASH_COMPLETION_DEST" \
+    "completions/_memory-monitor:$ZSH_COMPLETION_DEST" "completions/memory-monitor.fish:$FISH_COMPLETION_DEST"; do
+    install -d -m 0755 -o root -g root "$(dirname "${pair#*:}")"
+    install -m 0644 -o root -g root "$dist/${pair%%:*}" "${pair#*:}"
+done
+say "$MAN_DEST and the completions for bash, zsh and fish written"
+
 # --- service
 if [ ! -d /run/systemd/system ]; then
     say "warning: systemd is not running here, so the service was not started."
@@ -235,5 +251,7 @@ memory-monitor is installed, enabled and running ($bin_version).
   Check:     systemctl status $NAME
              journalctl -u $NAME
              sudo memory-monitor snapshot     (one report, now, to the terminal)
+             sudo memory-monitor show 1       (incident 1, from the logs)
+             man memory-monitor
   Remove:    sudo ./uninstall.sh   (keeps logs, settings, user; --purge removes them)
 EOF

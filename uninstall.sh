@@ -10,6 +10,10 @@ WANTS_LINK=/etc/systemd/system/multi-user.target.wants/$NAME.service
 DEFAULT_DEST=/etc/default/$NAME
 LOGROTATE_DEST=/etc/logrotate.d/$NAME
 SHARE_DEST=/usr/local/share/$NAME
+BASH_COMPLETION_DEST=/usr/local/share/bash-completion/completions/$NAME
+ZSH_COMPLETION_DEST=/usr/local/share/zsh/site-functions/_$NAME
+FISH_COMPLETION_DEST=/usr/local/share/fish/vendor_completions.d/$NAME.fish
+MAN_DEST=/usr/local/share/man/man1/$NAME.1
 HOOKS_CONF_DIR=/etc/$NAME
 LOG_DIR=/var/log/$NAME
 SVC_USER=$NAME
@@ -20,7 +24,8 @@ Usage: sudo ./uninstall.sh [--purge]
 
 Stops and disables memory-monitor.service and removes
   $BIN_DEST, $UNIT_DEST, $LOGROTATE_DEST,
-  $SHARE_DEST (the hooks and the drop-ins to copy).
+  $SHARE_DEST (the hooks and the drop-ins to copy),
+  $MAN_DEST and the bash, zsh and fish completions.
 Keeps the reports in $LOG_DIR, the settings in $DEFAULT_DEST
 and $HOOKS_CONF_DIR (the hooks'), any 'systemctl edit' drop-ins and the
 system user '$SVC_USER', so that a later install.sh carries on where this
@@ -92,7 +97,15 @@ if [ "$systemd_up" = yes ]; then
     fi
 fi
 
-remove "$WANTS_LINK" "$UNIT_DEST" "$BIN_DEST" "$BIN_DEST.new" "$LOGROTATE_DEST" "$SHARE_DEST"
+remove "$WANTS_LINK" "$UNIT_DEST" "$BIN_DEST" "$BIN_DEST.new" "$LOGROTATE_DEST" "$SHARE_DEST" \
+    "$MAN_DEST" "$BASH_COMPLETION_DEST" "$ZSH_COMPLETION_DEST" "$FISH_COMPLETION_DEST"
+# the directories install.sh may have made for them, if nothing else is in them; never
+# /usr/local/share/man, which Debian makes
+for dir in "$(dirname "$MAN_DEST")" "$(dirname "$BASH_COMPLETION_DEST")" /usr/local/share/bash-completion \
+    "$(dirname "$ZSH_COMPLETION_DEST")" /usr/local/share/zsh \
+    "$(dirname "$FISH_COMPLETION_DEST")" /usr/local/share/fish; do
+    rmdir -- "$dir" 2>/dev/null || true
+done
 
 if [ "$purge" = yes ]; then
     remove "$DROPIN_DIR" "$DEFAULT_DEST" "$HOOKS_CONF_DIR" "$LOG_DIR"

@@ -10,7 +10,8 @@ Usage: scripts/package.sh [--no-lintian] TARGET BINARY [OUTDIR]
 Packs BINARY, built for the Rust target TARGET, into OUTDIR (default target/dist) and
 prints the path of each file written:
   memory-monitor-VERSION-TARGET.tar.gz  one directory of that name: the binary,
-                                        install.sh, uninstall.sh, dist/, README.md,
+                                        install.sh, uninstall.sh, dist/ (with the
+                                        man page and completions), README.md,
                                         LICENSE, THIRD-PARTY-LICENSES; unpack it and
                                         run: sudo ./install.sh
   memory-monitor_VERSION-1_ARCH.deb     the package: sudo apt install ./FILE.deb
@@ -87,9 +88,11 @@ install -m 0644 "$work/THIRD-PARTY-LICENSES" "$tree/"
 # what install.sh installs; dist/deb/ is for the .deb only
 install -m 0644 "$root/dist/memory-monitor.service" "$root/dist/memory-monitor.default" \
     "$root/dist/memory-monitor.logrotate" "$root/dist/hook-network.conf" \
-    "$root/dist/metrics-node-exporter.conf" "$tree/dist/"
-mkdir -p "$tree/dist/hooks"
+    "$root/dist/metrics-node-exporter.conf" "$root/dist/memory-monitor.1" "$tree/dist/"
+mkdir -p "$tree/dist/hooks" "$tree/dist/completions"
 install -m 0755 "$root"/dist/hooks/* "$tree/dist/hooks/"
+install -m 0644 "$root"/dist/completions/memory-monitor.bash "$root"/dist/completions/_memory-monitor \
+    "$root"/dist/completions/memory-monitor.fish "$tree/dist/completions/"
 tarball=$outdir/$name.tar.gz
 tar -C "$work" --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
     -cf - "$name" | gzip -9n >"$tarball.tmp"
@@ -101,7 +104,9 @@ pkg=$work/deb
 doc=$pkg/usr/share/doc/memory-monitor
 share=$pkg/usr/share/memory-monitor
 mkdir -p "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/default" \
-    "$pkg/etc/logrotate.d" "$doc" "$pkg/usr/share/man/man8" "$share/hooks"
+    "$pkg/etc/logrotate.d" "$doc" "$pkg/usr/share/man/man1" "$share/hooks" \
+    "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/zsh/vendor-completions" \
+    "$pkg/usr/share/fish/vendor_completions.d"
 install -m 0755 "$binary" "$pkg/usr/bin/memory-monitor"
 # install.sh's unit, but for /usr/bin: a package must not use /usr/local
 unit=$pkg/lib/systemd/system/memory-monitor.service
@@ -117,7 +122,13 @@ install -m 0644 "$root/dist/memory-monitor.logrotate" "$pkg/etc/logrotate.d/memo
 install -m 0755 "$root"/dist/hooks/* "$share/hooks/"
 install -m 0644 "$root/dist/hook-network.conf" "$root/dist/metrics-node-exporter.conf" "$share/"
 install -m 0644 "$root/dist/deb/README.Debian" "$doc/"
-gzip -9n <"$root/dist/deb/memory-monitor.8" >"$pkg/usr/share/man/man8/memory-monitor.8.gz"
+# the man page and completions, generated from the program's options (tests/integration/generated.rs),
+# where Debian's man, bash-completion, zsh and fish look
+gzip -9n <"$root/dist/memory-monitor.1" >"$pkg/usr/share/man/man1/memory-monitor.1.gz"
+install -m 0644 "$root/dist/completions/memory-monitor.bash" \
+    "$pkg/usr/share/bash-completion/completions/memory-monitor"
+install -m 0644 "$root/dist/completions/_memory-monitor" "$pkg/usr/share/zsh/vendor-completions/"
+install -m 0644 "$root/dist/completions/memory-monitor.fish" "$pkg/usr/share/fish/vendor_completions.d/"
 gzip -9n <"$work/THIRD-PARTY-LICENSES" >"$doc/THIRD-PARTY-LICENSES.gz"
 
 # machine-readable (DEP-5), made from LICENSE so that the two cannot differ

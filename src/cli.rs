@@ -38,6 +38,31 @@ enum Command {
     Run(RunArgs),
     /// Capture one report now, whatever the memory use, and print it.
     Snapshot(CaptureArgs),
+    /// Print incident N's reports and details from the logs, rotated files included.
+    #[command(after_help = SHOW_EXAMPLE)]
+    Show(ShowArgs),
+}
+
+const SHOW_EXAMPLE: &str = "\
+Example:
+  memory-monitor show 3    incident 3 of incidents.log and details.log, the latest run's
+
+Incident numbers restart at 1 each time the daemon starts; when several runs had an incident 3,
+the latest is shown and stderr says when the others began.";
+
+#[derive(Args, Debug)]
+struct ShowArgs {
+    /// The incident's number, as in `incident N` in the logs.
+    #[arg(value_name = "N", value_parser = parse_incident)]
+    incident: u64,
+    /// Where incidents.log and details.log are.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_LOG_DIR",
+        default_value = defaults::LOG_DIR
+    )]
+    log_dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +269,13 @@ fn parse_count(text: &str) -> Result<usize, String> {
         .map_err(|_| "must be a whole number, 0 or more, such as 5".to_string())
 }
 
+fn parse_incident(text: &str) -> Result<u64, String> {
+    match text.trim().parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("must be an incident's number, 1 or more, such as 3".into()),
+    }
+}
+
 fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
     if d.is_zero() {
@@ -251,6 +283,11 @@ fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     } else {
         Ok(d)
     }
+}
+
+/// The command line as clap knows it, for the generated shell completions and man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Runs the command line's command; the program's `main`.
@@ -270,6 +307,7 @@ pub fn main() -> ExitCode {
         None => run(cli.run),
         Some(Command::Run(args)) => run(args),
         Some(Command::Snapshot(args)) => snapshot(&args),
+        Some(Command::Show(args)) => crate::history::show::show(&args.log_dir, args.incident),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -321,8 +359,24 @@ fn one_line(e: &clap::Error) -> String {
         (_, Some(suggestion)) => format!("did you mean '{suggestion}'?"),
         // The value parsers' own messages say what a good value looks like.
         (ErrorKind::ValueValidation, None) => return line,
+        // From clap's own list, so that every command added is named.
         (ErrorKind::InvalidSubcommand, None) => {
-            "the commands are run (the default) and snapshot".into()
+            let cli = command();
+            let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+            format!("the commands are {} (run is the default)", names.join(", "))
+        }
+        // A command's own help, where its arguments and an example are: clap's usage line
+        // names the command, then the arguments given or taken (`Usage: memory-monitor show
+        // [OPTIONS] <N>`).
+        (ErrorKind::MissingRequiredArgument, None) => {
+            let command: Vec<&str> = rendered
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("Usage: "))
+                .unwrap_or("memory-monitor")
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect();
+            format!("{} --help says what it takes", command.join(" "))
         }
         _ => "memory-monitor --help lists the options".into(),
     };

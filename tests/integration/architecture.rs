@@ -13,7 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     &["capture", "render"],
     &["output", "signals"],
-    &["daemon", "snapshot", "history"],
+    &["daemon", "snapshot"],
+    &["history"],
     &["defaults", "cli"],
 ];
 

@@ -16,6 +16,8 @@ mod daemon;
 mod faults;
 mod file_faults;
 mod fleet;
+mod generated;
+mod history_show;
 mod hook;
 mod hostile_daemon;
 mod hostile_fuzz;

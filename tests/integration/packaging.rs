@@ -65,16 +65,12 @@ fn the_unit_runs_the_installed_binary_as_its_own_user() {
     }
 }
 
-/// The .deb's man page (dist/deb/memory-monitor.8) is written by hand: it must name every
+/// The man page (dist/memory-monitor.1, generated: tests/integration/generated.rs) names every
 /// option with its value, variable and default as `--help` has them.
 #[test]
 fn the_man_page_lists_every_option() {
     let help = help_without_env();
-    let man = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/dist/deb/memory-monitor.8"
-    ))
-    .unwrap();
+    let man = read("dist/memory-monitor.1");
     let mut options = 0;
     for line in help.lines() {
         let (Some(env), Some(default)) =
@@ -85,15 +81,20 @@ fn the_man_page_lists_every_option() {
         let mut words = line.split_whitespace();
         let (option, value) = (words.next().unwrap(), words.next().unwrap());
         let entry = format!(
-            "\\fB{}\\fR \\fI{}\\fR (\\fB{}\\fR, default {})",
+            "\\fB{}\\fR \\fI{}\\fR [default: {}]",
             option.replace('-', "\\-"),
-            value.trim_matches(['<', '>']),
-            env.split('=').next().unwrap(),
-            default.split(']').next().unwrap(),
+            value,
+            default.split(']').next().unwrap().replace('-', "\\-"),
         );
+        let lines: Vec<&str> = man.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == entry)
+            .unwrap_or_else(|| panic!("the man page lacks: {entry}"));
+        let variable = format!("\\fB{}\\fR", env.split('=').next().unwrap());
         assert!(
-            man.lines().any(|l| l == entry),
-            "the man page lacks: {entry}"
+            lines[at..].iter().take(5).any(|l| l.contains(&variable)),
+            "the man page does not give {variable} for {option}"
         );
         options += 1;
     }

@@ -286,6 +286,26 @@ hooks_as_shipped() {  # hooks_as_shipped DIR : DIR/hooks/ holds dist/hooks/, 075
             cmp -s "$f" "$D/$f" && [ "$(stat -c "%U %a" "$D/$f")" = "root 644" ] || exit 1; done'
 }
 
+# install.sh's places for the man page and the completions, and the .deb's
+LOCAL_EXTRAS='/usr/local/share/man/man1/memory-monitor.1 /usr/local/share/bash-completion/completions/memory-monitor
+    /usr/local/share/zsh/site-functions/_memory-monitor /usr/local/share/fish/vendor_completions.d/memory-monitor.fish'
+DEB_EXTRAS='/usr/share/man/man1/memory-monitor.1.gz /usr/share/bash-completion/completions/memory-monitor
+    /usr/share/zsh/vendor-completions/_memory-monitor /usr/share/fish/vendor_completions.d/memory-monitor.fish'
+
+extras_as_shipped() {  # extras_as_shipped "MAN BASH ZSH FISH" : dist's man page (gzipped if MAN ends .gz) and completions, root 0644
+    # shellcheck disable=SC2086 # the list is split on purpose
+    in_ct sh -c 'cd /opt/mm-src/dist && m=$1 &&
+        case $m in *.gz) gzip -dc "$m" | cmp -s - memory-monitor.1 ;; *) cmp -s "$m" memory-monitor.1 ;; esac &&
+        cmp -s "$2" completions/memory-monitor.bash && cmp -s "$3" completions/_memory-monitor &&
+        cmp -s "$4" completions/memory-monitor.fish &&
+        for f in "$@"; do [ "$(stat -c "%U %a" "$f")" = "root 644" ] || exit 1; done' sh $1
+}
+
+none_of() {  # none_of "PATH..." : none of them exists in the container
+    # shellcheck disable=SC2086 # the list is split on purpose
+    in_ct sh -c 'for f in "$@"; do ! test -e "$f" || exit 1; done' sh $1
+}
+
 fast_settings() {  # report within seconds, every second, with details of many processes
     ct_sh 'sed -i -e "s/^#MEMORY_MONITOR_THRESHOLD=.*/MEMORY_MONITOR_THRESHOLD=1/" \
                   -e "s/^#MEMORY_MONITOR_SUSTAIN=.*/MEMORY_MONITOR_SUSTAIN=1s/" \
@@ -509,6 +529,8 @@ check "binary /usr/local/bin/memory-monitor root 755" [ "$(in_ct stat -c '%U %a'
 installed_files_ok "install" /etc/systemd/system/memory-monitor.service
 check "install: the hooks in /usr/local/share/memory-monitor/hooks (0755), and hook-network.conf (0644)" \
     hooks_as_shipped /usr/local/share/memory-monitor
+check "install: the man page and the bash, zsh and fish completions under /usr/local/share (0644)" \
+    extras_as_shipped "$LOCAL_EXTRAS"
 
 # ================================================================ 4. an incident, as seen by the service
 t=$(now)
@@ -887,6 +909,7 @@ check "unit, binary, logrotate file, hooks, wants link removed" ct_sh \
     '! test -e /etc/systemd/system/memory-monitor.service && ! test -e /usr/local/bin/memory-monitor &&
      ! test -e /etc/logrotate.d/memory-monitor && ! test -e /usr/local/share/memory-monitor &&
      ! test -L /etc/systemd/system/multi-user.target.wants/memory-monitor.service'
+check "man page and completions removed" none_of "$LOCAL_EXTRAS"
 check "logs, edited settings, the hooks' settings and user kept" ct_sh \
     'test -s /var/log/memory-monitor/incidents.log && grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor &&
      test -s /etc/memory-monitor/hooks.conf && id memory-monitor >/dev/null'
@@ -921,12 +944,14 @@ else fail "$what: ./install.sh (rc $RC)"; show install-release; fi
 check "$what: /usr/local/bin/memory-monitor is that binary" in_ct cmp -s "$rel/memory-monitor" /usr/local/bin/memory-monitor
 check "$what: fresh default settings" ct_sh '! grep -q "^MEMORY_MONITOR_" /etc/default/memory-monitor'
 check "$what: its hooks, as shipped" hooks_as_shipped /usr/local/share/memory-monitor
+check "$what: its man page and completions, as shipped" extras_as_shipped "$LOCAL_EXTRAS"
 sleep 2
 service_healthy "$what"
 ct_run purge-3 "$rel/uninstall.sh" --purge
 check "$what: its uninstall.sh --purge leaves nothing" ct_sh \
     '! test -e /usr/local/bin/memory-monitor && ! test -e /var/log/memory-monitor && ! id memory-monitor >/dev/null 2>&1 &&
      ! test -e /etc/systemd/system/memory-monitor.service && ! test -e /usr/local/share/memory-monitor'
+check "$what: ... and no man page or completion" none_of "$LOCAL_EXTRAS"
 timing "$what" "$t"
 
 # ================================================================ 10. from a source checkout: install.sh builds with cargo
@@ -963,6 +988,8 @@ if [ -n "$DEB" ]; then
     installed_files_ok "deb" /lib/systemd/system/memory-monitor.service
     check "deb: the hooks in /usr/share/memory-monitor/hooks (0755), and hook-network.conf (0644)" \
         hooks_as_shipped /usr/share/memory-monitor
+    check "deb: the man page (gzipped) and the bash, zsh and fish completions under /usr/share (0644)" \
+        extras_as_shipped "$DEB_EXTRAS"
     check "deb: its unit is dist's with ExecStart=/usr/bin/memory-monitor, nothing else changed" \
         [ "$(in_ct diff /opt/mm-src/dist/memory-monitor.service /lib/systemd/system/memory-monitor.service | grep '^[<>]')" \
           = "$(printf '< ExecStart=/usr/local/bin/memory-monitor run\n> ExecStart=/usr/bin/memory-monitor run')" ]
@@ -990,6 +1017,7 @@ if [ -n "$DEB" ]; then
         '[ "$(systemctl is-active memory-monitor.service)" != active ] && ! pgrep -u memory-monitor >/dev/null'
     check "deb: ... removed the binary, the unit and the hooks" ct_sh \
         '! test -e /usr/bin/memory-monitor && ! test -e /lib/systemd/system/memory-monitor.service && ! test -e /usr/share/memory-monitor'
+    check "deb: ... and the man page and completions" none_of "$DEB_EXTRAS"
     check "deb: ... kept the edited settings, the reports and the user" ct_sh \
         'grep -qx MEMORY_MONITOR_THRESHOLD=1 /etc/default/memory-monitor && test -s /var/log/memory-monitor/incidents.log && id memory-monitor >/dev/null'
     check "deb: ... package state: config-files" [ "$(pkg_status)" = "deinstall ok config-files" ]
