@@ -13,6 +13,7 @@ use crate::capture::{OUTPUT_LIMIT, Tools};
 use crate::daemon::{self, HookSettings, Settings};
 use crate::decide::Rules;
 use crate::defaults;
+use crate::history::incidents::IncidentsArgs;
 use crate::proc::MemoryScope;
 use crate::say;
 use crate::snapshot;
@@ -38,7 +39,25 @@ enum Command {
     Run(RunArgs),
     /// Capture one report now, whatever the memory use, and print it.
     Snapshot(CaptureArgs),
+    /// List the episodes of high memory of the last days, from incidents.jsonl and its rotated
+    /// files.
+    #[command(after_help = INCIDENTS_EXAMPLE)]
+    Incidents(IncidentsArgs),
 }
+
+const INCIDENTS_EXAMPLE: &str = "\
+Examples:
+  memory-monitor incidents                       the last 7 days
+  memory-monitor incidents --since 2026-11-01    since that day's midnight, local time
+  memory-monitor incidents --since 4w --json     the last 4 weeks, as JSON
+
+  1 episode since 2026-11-25 14:03:15 +01:00 (7d) in /var/log/memory-monitor/incidents.jsonl
+
+  began                       lasted  RAM max  reports  OOM kills  biggest at the worst report
+  2026-11-30 02:10:45 +01:00  48m12s    97.2%        5          1  java 2.31 GiB, python3 512.40 MiB, Xorg 95.12 MiB
+
+  Biggest most often: java in 1 of 1 episodes
+  2026-11-25 .....1.. 2026-12-02  (a day a cell: . none, 1-9 episodes, + more)";
 
 #[derive(Args, Debug)]
 struct RunArgs {
@@ -270,6 +289,7 @@ pub fn main() -> ExitCode {
         None => run(cli.run),
         Some(Command::Run(args)) => run(args),
         Some(Command::Snapshot(args)) => snapshot(&args),
+        Some(Command::Incidents(args)) => crate::history::incidents::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -322,7 +342,7 @@ fn one_line(e: &clap::Error) -> String {
         // The value parsers' own messages say what a good value looks like.
         (ErrorKind::ValueValidation, None) => return line,
         (ErrorKind::InvalidSubcommand, None) => {
-            "the commands are run (the default) and snapshot".into()
+            "the commands are run (the default), snapshot and incidents".into()
         }
         _ => "memory-monitor --help lists the options".into(),
     };
