@@ -346,20 +346,41 @@ fn minus(time: DateTime<FixedOffset>, seconds: f64) -> DateTime<FixedOffset> {
 }
 
 /// What a process is called in the summary: its command's first word without the directory
-/// (`/usr/bin/python3 -m x` is `python3`), or the whole first word for a kernel thread
-/// (`[kworker/0:1]`), cut to [`NAME_LIMIT`] bytes on a character boundary.
+/// (`/usr/bin/java -jar x` is `java`); for a script run by an interpreter, the script's name
+/// (`/usr/bin/python2 -Es /usr/sbin/firewalld` is `firewalld`), as several scripts of one
+/// interpreter must not pass for one program; a kernel thread's whole first word
+/// (`[kworker/0:1]`). Cut to [`NAME_LIMIT`] bytes on a character boundary.
 pub fn name_of(command: &str) -> String {
-    let word = command.split(' ').find(|w| !w.is_empty()).unwrap_or("");
-    let name = if word.starts_with('[') {
-        word
+    let mut words = command.split(' ').filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("");
+    let mut name = if first.starts_with('[') {
+        first
     } else {
-        word.rsplit('/').find(|w| !w.is_empty()).unwrap_or(word)
+        base(first)
     };
+    if is_interpreter(name)
+        && let Some(script) = words.find(|w| !w.starts_with('-'))
+    {
+        name = base(script);
+    }
     let mut end = name.len().min(NAME_LIMIT);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
     name.get(..end).unwrap_or("").to_string()
+}
+
+fn base(word: &str) -> &str {
+    word.rsplit('/').find(|w| !w.is_empty()).unwrap_or(word)
+}
+
+/// Interpreters whose first argument that is not an option is the script they run.
+fn is_interpreter(name: &str) -> bool {
+    let family = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    matches!(
+        family,
+        "python" | "perl" | "ruby" | "node" | "nodejs" | "sh" | "bash" | "dash" | "php"
+    )
 }
 
 /// The names that were biggest at their episode's worst report most often, most first (ties:

@@ -242,7 +242,13 @@ fn episodes_that_end_before_the_period_are_dropped_as_they_close() {
 
 #[test]
 fn names_are_the_programs_cut_to_the_limit() {
-    assert_eq!(name_of("/usr/bin/python3 -m x"), "python3");
+    assert_eq!(name_of("/usr/bin/java -Xmx1g -jar x.jar"), "java");
+    assert_eq!(
+        name_of("/usr/bin/python2 -Es /usr/sbin/firewalld --nofork"),
+        "firewalld"
+    );
+    assert_eq!(name_of("python3.11 leak.py"), "leak.py");
+    assert_eq!(name_of("bash"), "bash", "an interpreter alone is itself");
     assert_eq!(name_of("[kworker/0:1-events]"), "[kworker/0:1-events]");
     assert_eq!(name_of("  sshd: alice@pts/0"), "sshd:");
     assert_eq!(name_of(""), "");

@@ -113,7 +113,7 @@ impl Since {
     fn text(&self) -> String {
         match self {
             Since::Ago { text, .. } => text.clone(),
-            Since::Day(day) => day.to_string(),
+            Since::Day(_) => String::new(),
         }
     }
 }

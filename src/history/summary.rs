@@ -21,7 +21,8 @@ const MOST_OFTEN: usize = 3;
 pub struct Summary<'a> {
     pub since: DateTime<FixedOffset>,
     pub now: DateTime<FixedOffset>,
-    /// `--since` as given: `7d`, `2026-11-01`.
+    /// `--since` as given when it is a time back (`7d`), shown after the period's start; empty
+    /// for a day, which the start says already.
     pub since_text: &'a str,
     pub log_dir: &'a str,
     /// The files read, oldest first, by name.
@@ -34,17 +35,17 @@ pub fn text(s: &Summary) -> String {
     let episodes = &s.found.episodes;
     let mut out = if episodes.is_empty() {
         format!(
-            "No episodes since {} ({}) in {}",
+            "No episodes since {}{} in {}",
             format_time(&s.since),
-            escape(s.since_text.as_bytes()),
+            given(s),
             files_read(s)
         )
     } else {
         format!(
-            "{} since {} ({}) in {}",
+            "{} since {}{} in {}",
             plural(episodes.len() as u64, "episode"),
             format_time(&s.since),
-            escape(s.since_text.as_bytes()),
+            given(s),
             files_read(s),
         )
     };
@@ -134,6 +135,14 @@ pub fn text(s: &Summary) -> String {
         "{first} {cells} {last}  (a day a cell: . none, 1-9 episodes, + more)\n"
     ));
     out
+}
+
+fn given(s: &Summary) -> String {
+    if s.since_text.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", escape(s.since_text.as_bytes()))
+    }
 }
 
 fn plural(n: u64, what: &str) -> String {
@@ -249,7 +258,7 @@ struct JsonDay {
 }
 
 fn rfc3339(time: &DateTime<FixedOffset>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// The same as [`text`], as one JSON object on one line (the README gives its shape).

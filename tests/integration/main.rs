@@ -16,6 +16,7 @@ mod daemon;
 mod faults;
 mod file_faults;
 mod fleet;
+mod history_incidents;
 mod hook;
 mod hostile_daemon;
 mod hostile_fuzz;
