@@ -170,16 +170,13 @@ pub fn run(args: &IncidentsArgs) -> Result<(), String> {
         files: &files,
         found: &found,
     };
-    let out = if args.json {
-        summary::json(&summary)
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = if args.json {
+        summary::write_json(&summary, &mut stdout)
     } else {
-        summary::text(&summary)
+        summary::write_text(&summary, &mut stdout)
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match written.and_then(|()| stdout.flush()) {
         // `incidents | head`: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(format!("cannot write the output: {e}")),

@@ -3,6 +3,8 @@
 //! escaped again here: the daemon escaped it when it wrote it, but a file can be tampered with,
 //! and nothing raw may reach a terminal.
 
+use std::io::{self, Write};
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
@@ -30,10 +32,28 @@ pub struct Summary<'a> {
     pub found: &'a Found,
 }
 
-/// The text output: a header, one line per episode, the names biggest most often and the strip.
+/// [`write_text`] into a string.
 pub fn text(s: &Summary) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_text(s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const HEADINGS: [&str; 6] = [
+    "began",
+    "lasted",
+    "RAM max",
+    "reports",
+    "OOM kills",
+    "biggest at the worst report",
+];
+
+/// The text output: a header, one line per episode, the names biggest most often and the strip.
+/// Written line by line: a year of episodes is never held as text.
+pub fn write_text(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let episodes = &s.found.episodes;
-    let mut out = if episodes.is_empty() {
+    let mut head = if episodes.is_empty() {
         format!(
             "No episodes since {}{} in {}",
             format_time(&s.since),
@@ -50,65 +70,34 @@ pub fn text(s: &Summary) -> String {
         )
     };
     if s.found.kills_outside > 0 {
-        out.push_str(&format!(
+        head.push_str(&format!(
             "; {} outside them",
             plural(s.found.kills_outside, "OOM kill")
         ));
     }
-    out.push('\n');
+    writeln!(out, "{head}")?;
     if episodes.is_empty() {
-        return out;
+        return Ok(());
     }
-    out.push('\n');
-    let mut rows = vec![[
-        "began".to_string(),
-        "lasted".into(),
-        "RAM max".into(),
-        "reports".into(),
-        "OOM kills".into(),
-        "biggest at the worst report".into(),
-    ]];
+    writeln!(out)?;
+    // Two passes, the first for the columns' widths, so that no row is kept.
+    let mut widths = HEADINGS.map(|h| h.len());
     for e in episodes {
-        let lasted = duration(e.lasted_seconds);
-        rows.push([
-            format_time(&e.began),
-            if e.end == End::Recovered {
-                lasted
-            } else {
-                format!("{lasted}+")
-            },
-            format!("{:.1}%", e.ram_max_percent),
-            e.reports.to_string(),
-            e.oom_kills.to_string(),
-            biggest(e),
-        ]);
-    }
-    let width = |column: usize| rows.iter().map(|r| r[column].chars().count()).max();
-    let widths: Vec<usize> = (0..5).map(|c| width(c).unwrap_or(0)).collect();
-    for row in &rows {
-        let mut line = String::new();
-        for (column, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            // Text left, numbers right, as a table of figures reads.
-            let pad = w.saturating_sub(cell.chars().count());
-            if column < 2 {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            } else {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            }
-            line.push_str("  ");
+        for (w, cell) in widths.iter_mut().zip(cells(e)) {
+            *w = (*w).max(cell.chars().count());
         }
-        line.push_str(&row[5]);
-        out.push_str(line.trim_end());
-        out.push('\n');
+    }
+    write_row(out, &widths, &HEADINGS.map(String::from))?;
+    for e in episodes {
+        write_row(out, &widths, &cells(e))?;
     }
     if episodes.iter().any(|e| e.end != End::Recovered) {
-        out.push_str(
-            "(+: no recovered line: open when the logs end, or the daemon stopped first)\n",
-        );
+        writeln!(
+            out,
+            "(+: no recovered line: open when the logs end, or the daemon stopped first)"
+        )?;
     }
-    out.push('\n');
+    writeln!(out)?;
     let ranked = biggest_most_often(episodes);
     if !ranked.is_empty() {
         let named: Vec<String> = ranked
@@ -124,17 +113,48 @@ pub fn text(s: &Summary) -> String {
                 format!("{} in {n}{of}", escape_word(name.as_bytes()))
             })
             .collect();
-        out.push_str(&format!(
-            "Biggest most often: {} episodes\n",
-            named.join(", ")
-        ));
+        writeln!(out, "Biggest most often: {} episodes", named.join(", "))?;
     }
     let (first, last, counts) = days(s);
-    let cells: String = counts.iter().map(|&n| cell(n)).collect();
-    out.push_str(&format!(
-        "{first} {cells} {last}  (a day a cell: . none, 1-9 episodes, + more)\n"
-    ));
-    out
+    let strip: String = counts.iter().map(|&n| cell(n)).collect();
+    writeln!(
+        out,
+        "{first} {strip} {last}  (a day a cell: . none, 1-9 episodes, + more)"
+    )
+}
+
+fn cells(e: &Episode) -> [String; 6] {
+    let lasted = duration(e.lasted_seconds);
+    [
+        format_time(&e.began),
+        if e.end == End::Recovered {
+            lasted
+        } else {
+            format!("{lasted}+")
+        },
+        format!("{:.1}%", e.ram_max_percent),
+        e.reports.to_string(),
+        e.oom_kills.to_string(),
+        biggest(e),
+    ]
+}
+
+fn write_row(out: &mut dyn Write, widths: &[usize; 6], row: &[String; 6]) -> io::Result<()> {
+    let mut line = String::new();
+    for (column, (cell, w)) in row.iter().zip(widths).enumerate().take(5) {
+        // Text left, numbers right, as a table of figures reads.
+        let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+        if column < 2 {
+            line.push_str(cell);
+            line.push_str(&pad);
+        } else {
+            line.push_str(&pad);
+            line.push_str(cell);
+        }
+        line.push_str("  ");
+    }
+    line.push_str(&row[5]);
+    writeln!(out, "{}", line.trim_end())
 }
 
 fn given(s: &Summary) -> String {
@@ -215,15 +235,45 @@ fn cell(episodes: u64) -> char {
 }
 
 #[derive(Serialize)]
-struct JsonOut {
+struct JsonOut<'a> {
     since: String,
     until: String,
     log_dir: String,
     files: Vec<String>,
-    episodes: Vec<JsonEpisode>,
+    episodes: EachEpisode<'a>,
     oom_kills_outside_episodes: u64,
     biggest_most_often: Vec<JsonName>,
     days: Vec<JsonDay>,
+}
+
+/// The episodes, each made into its JSON form only as it is written.
+struct EachEpisode<'a>(&'a [Episode]);
+
+impl Serialize for EachEpisode<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(json_episode))
+    }
+}
+
+fn json_episode(e: &Episode) -> JsonEpisode {
+    JsonEpisode {
+        began: rfc3339(&e.began),
+        last_seen: rfc3339(&e.last),
+        lasted_seconds: (e.lasted_seconds * 1000.0).round() / 1000.0,
+        end: e.end.word(),
+        incident: e.incident,
+        ram_max_percent: e.ram_max_percent,
+        reports: e.reports,
+        oom_kills: e.oom_kills,
+        biggest: e
+            .biggest
+            .iter()
+            .map(|p| JsonProcess {
+                name: escape_word(p.name.as_bytes()),
+                rss_bytes: p.rss_bytes,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -261,37 +311,23 @@ fn rfc3339(time: &DateTime<FixedOffset>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
-/// The same as [`text`], as one JSON object on one line (the README gives its shape).
+/// [`write_json`] into a string.
 pub fn json(s: &Summary) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_json(s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The same as [`write_text`], as one JSON object on one line (the README gives its shape).
+pub fn write_json(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let (first, _, counts) = days(s);
-    let out = JsonOut {
+    let value = JsonOut {
         since: rfc3339(&s.since),
         until: rfc3339(&s.now),
         log_dir: escape(s.log_dir.as_bytes()),
         files: s.files.iter().map(|f| escape(f.as_bytes())).collect(),
-        episodes: s
-            .found
-            .episodes
-            .iter()
-            .map(|e| JsonEpisode {
-                began: rfc3339(&e.began),
-                last_seen: rfc3339(&e.last),
-                lasted_seconds: (e.lasted_seconds * 1000.0).round() / 1000.0,
-                end: e.end.word(),
-                incident: e.incident,
-                ram_max_percent: e.ram_max_percent,
-                reports: e.reports,
-                oom_kills: e.oom_kills,
-                biggest: e
-                    .biggest
-                    .iter()
-                    .map(|p| JsonProcess {
-                        name: escape_word(p.name.as_bytes()),
-                        rss_bytes: p.rss_bytes,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        episodes: EachEpisode(&s.found.episodes),
         oom_kills_outside_episodes: s.found.kills_outside,
         biggest_most_often: biggest_most_often(&s.found.episodes)
             .into_iter()
@@ -312,7 +348,6 @@ pub fn json(s: &Summary) -> String {
             })
             .collect(),
     };
-    // Serializing plain strings and numbers cannot fail; an empty object is the fallback all
-    // the same, never a panic.
-    serde_json::to_string(&out).unwrap_or_else(|_| "{}".into()) + "\n"
+    serde_json::to_writer(&mut *out, &value)?;
+    writeln!(out)
 }
