@@ -13,7 +13,7 @@ use crate::capture::{OUTPUT_LIMIT, Tools};
 use crate::daemon::{self, HookSettings, Settings};
 use crate::decide::Rules;
 use crate::defaults;
-use crate::history::incidents::IncidentsArgs;
+use crate::history::incidents::{self, Since, parse_now, parse_since};
 use crate::proc::MemoryScope;
 use crate::say;
 use crate::snapshot;
@@ -49,15 +49,41 @@ const INCIDENTS_EXAMPLE: &str = "\
 Examples:
   memory-monitor incidents                       the last 7 days
   memory-monitor incidents --since 2026-11-01    since that day's midnight, local time
-  memory-monitor incidents --since 4w --json     the last 4 weeks, as JSON
+  memory-monitor incidents --since 4w --json     the last 4 weeks, as one JSON object
 
-  1 episode since 2026-11-25 14:03:15 +01:00 (7d) in /var/log/memory-monitor/incidents.jsonl
+  $ memory-monitor incidents
+  3 episodes since 2026-11-25 14:00:00 +01:00 (7d) in /var/log/memory-monitor/incidents.jsonl
 
   began                       lasted  RAM max  reports  OOM kills  biggest at the worst report
-  2026-11-30 02:10:45 +01:00  48m12s    97.2%        5          1  java 2.31 GiB, python3 512.40 MiB, Xorg 95.12 MiB
+  2026-11-28 21:40:00 +01:00  12m       91.5%        2          0  java 2.14 GiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  2026-11-30 02:10:01 +01:00  48m56s    97.2%        2          1  java 2.31 GiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  2026-12-02 12:59:40 +01:00  20s+      91.0%        1          0  sync.py 858.31 MiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  (+: no recovered line: open when the logs end, or the daemon stopped first)
 
-  Biggest most often: java in 1 of 1 episodes
-  2026-11-25 .....1.. 2026-12-02  (a day a cell: . none, 1-9 episodes, + more)";
+  Biggest most often: java (2 of 3 episodes), sync.py (1)
+  2026-11-25 ...1.1.1 2026-12-02  (a day a cell: . none, 1-9 episodes, + more)";
+
+#[derive(Args, Debug)]
+struct IncidentsArgs {
+    /// The period: a time back from now (12h, 7d, 4w) or a day (2026-11-01, from its midnight,
+    /// local time).
+    #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = parse_since)]
+    since: Since,
+    /// Write the same as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Where incidents.jsonl and its rotated files are.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_LOG_DIR",
+        default_value = defaults::LOG_DIR
+    )]
+    log_dir: PathBuf,
+    /// The time taken as now, RFC 3339 (for tests: a fixed period).
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    now: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
 
 #[derive(Args, Debug)]
 struct RunArgs {
@@ -289,7 +315,12 @@ pub fn main() -> ExitCode {
         None => run(cli.run),
         Some(Command::Run(args)) => run(args),
         Some(Command::Snapshot(args)) => snapshot(&args),
-        Some(Command::Incidents(args)) => crate::history::incidents::run(&args),
+        Some(Command::Incidents(args)) => incidents::run(&incidents::Options {
+            since: args.since,
+            json: args.json,
+            log_dir: args.log_dir,
+            now: args.now,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,38 +6,24 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, TimeDelta, TimeZone};
-use clap::Args;
 
 use super::episodes::{Episodes, Line};
 use super::files::{files_of, for_each_line};
 use super::summary::{self, MAX_DAYS, Summary};
-use crate::defaults;
 use crate::say;
 use crate::text::escape::escape_path;
 
 /// The log read.
 pub const JSONL: &str = "incidents.jsonl";
 
-#[derive(Args, Debug)]
-pub struct IncidentsArgs {
-    /// The period: a time back from now (12h, 7d, 4w) or a day (2026-11-01, from its midnight,
-    /// local time).
-    #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = parse_since)]
-    since: Since,
-    /// Write the same as one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
-    /// Where incidents.jsonl and its rotated files are.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "MEMORY_MONITOR_LOG_DIR",
-        default_value = defaults::LOG_DIR
-    )]
-    log_dir: PathBuf,
-    /// The time taken as now, RFC 3339 (for tests: a fixed period).
-    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
-    now: Option<DateTime<FixedOffset>>,
+/// What the command line asked for (`cli` reads it).
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub since: Since,
+    pub json: bool,
+    pub log_dir: PathBuf,
+    /// The time taken as now; `None` for the clock's.
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
 /// `--since`: a time back from now, or a day.
@@ -78,7 +64,8 @@ pub fn parse_since(text: &str) -> Result<Since, String> {
     })
 }
 
-fn parse_now(text: &str) -> Result<DateTime<FixedOffset>, String> {
+/// `--now`, hidden, for tests: an RFC 3339 time.
+pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(text).map_err(|e| format!("'{text}': {e}"))
 }
 
@@ -119,7 +106,7 @@ impl Since {
 }
 
 /// Runs the command: reads every file, says what was skipped on stderr, prints the summary.
-pub fn run(args: &IncidentsArgs) -> Result<(), String> {
+pub fn run(args: &Options) -> Result<(), String> {
     let now = args.now.unwrap_or_else(|| Local::now().fixed_offset());
     let since = args.since.start(now);
     let paths = files_of(&args.log_dir, JSONL)

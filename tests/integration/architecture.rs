@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     &["capture", "render"],
     &["output", "signals"],
-    &["daemon", "snapshot"],
+    &["daemon", "snapshot", "history"],
     &["defaults", "cli"],
 ];
 
