@@ -105,15 +105,15 @@ pub fn write_text(s: &Summary, out: &mut dyn Write) -> io::Result<()> {
             .take(MOST_OFTEN)
             .enumerate()
             .map(|(i, (name, n))| {
-                let of = if i == 0 {
-                    format!(" of {}", episodes.len())
+                let name = escape_word(name.as_bytes());
+                if i == 0 {
+                    format!("{name} ({n} of {} episodes)", episodes.len())
                 } else {
-                    String::new()
-                };
-                format!("{} in {n}{of}", escape_word(name.as_bytes()))
+                    format!("{name} ({n})")
+                }
             })
             .collect();
-        writeln!(out, "Biggest most often: {} episodes", named.join(", "))?;
+        writeln!(out, "Biggest most often: {}", named.join(", "))?;
     }
     let (first, last, counts) = days(s);
     let strip: String = counts.iter().map(|&n| cell(n)).collect();
