@@ -299,6 +299,36 @@ fn hostile_names_come_out_escaped_and_the_output_is_pinned() {
 }
 
 #[test]
+fn a_file_with_several_faults_gets_one_line_that_names_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = hand_made("a");
+    file.insert_str(
+        0,
+        "not json\n{\"time\":\"2026-11-24T08:00:00+01:00\",\"event\":\"report\",\"incident\":1}\n",
+    );
+    file.push_str("{\"time\":\"2026-12-0");
+    std::fs::write(dir.path().join("incidents.jsonl"), file).unwrap();
+    let out = incidents(
+        dir.path(),
+        &[
+            "--since",
+            "2026-11-24",
+            "--now",
+            "2026-12-02T14:00:00+01:00",
+        ],
+    );
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("its last line is cut short")
+            && stderr.contains("2 lines are not memory-monitor's JSON, skipped"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).starts_with("3 episodes since"));
+}
+
+#[test]
 fn a_bad_since_is_refused_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     for bad in ["7x", "yesterday", "2026-13-01", "0d"] {
