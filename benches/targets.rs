@@ -5,7 +5,8 @@
 //! - what incidents.jsonl and the metrics file add to a 1,000-process report, written to a
 //!   directory on disk, beside that report's parse and render;
 //! - the daemon's resident memory while idle, before and after an incident;
-//! - the time between samples while a hook runs, beside the same daemon without one.
+//! - the time between samples while a hook runs, beside the same daemon without one;
+//! - `memory-monitor incidents` over a year of rotated, compressed logs (targets/incidents.rs).
 //!
 //! Whole captures (against earlyoom and the raw ps and top, peak memory) are measured by
 //! `bench/run.sh` (benches/compare).
@@ -27,6 +28,9 @@ use memory_monitor::render::{details, incident};
 use memory_monitor::report::{Occasion, Report};
 use memory_monitor::sample::MemSample;
 use rustix::process::{Pid, Signal, kill_process};
+
+#[path = "targets/incidents.rs"]
+mod incidents;
 
 struct Counting;
 
@@ -838,6 +842,9 @@ fn main() {
     }
     if wanted("hook") {
         hook_and_sampling(&mut verdict);
+    }
+    if wanted("incidents") {
+        incidents::year_of_logs(&mut verdict);
     }
     if verdict.missed {
         std::process::exit(1);

@@ -6,22 +6,24 @@
 #   FUZZ_SANITIZER=none fuzz/run.sh      without AddressSanitizer, 3 to 5 times faster; the
 #                                        fuzzed code is safe Rust, so a long run loses little
 #
-# Targets: ps top meminfo proc_status proc_stat escape kmsg (all when none are named). New
+# Targets: ps top meminfo proc_status proc_stat escape kmsg jsonl (all when none are named). New
 # inputs that reach new code go to fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET; a crash
 # stops the script with libFuzzer's report and exit status. The seeds, fuzz/seeds/TARGET, are cut
 # from tests/corpus (kmsg: one record each from tests/corpus/kmsg) and from a Debian 12
-# machine's /proc.
+# machine's /proc; jsonl: the lines of snapshots/jsonl_*.snap, a day's file the daemon wrote in
+# a test, and the hostile hand-made file of tests/integration/history_incidents.rs.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 CARGO_FUZZ_VERSION=0.13.1
-ALL_TARGETS=(ps top meminfo proc_status proc_stat escape kmsg)
+ALL_TARGETS=(ps top meminfo proc_status proc_stat escape kmsg jsonl)
 
 # The longest input each target is given: dozens of ps rows, a few top frames, a whole
 # status file. Longer inputs only slow the search down.
 max_len() {
     case "$1" in
         ps | top) echo 8192 ;;
+        jsonl) echo 16384 ;;
         *) echo 4096 ;;
     esac
 }

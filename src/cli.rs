@@ -13,6 +13,7 @@ use crate::capture::{OUTPUT_LIMIT, Tools};
 use crate::daemon::{self, HookSettings, Settings};
 use crate::decide::Rules;
 use crate::defaults;
+use crate::history::incidents::{self, Since, parse_now, parse_since};
 use crate::proc::MemoryScope;
 use crate::say;
 use crate::snapshot;
@@ -41,6 +42,10 @@ enum Command {
     /// Print incident N's reports and details from the logs, rotated files included.
     #[command(after_help = SHOW_EXAMPLE)]
     Show(ShowArgs),
+    /// List the episodes of high memory of the last days, from incidents.jsonl and its rotated
+    /// files.
+    #[command(after_help = INCIDENTS_EXAMPLE)]
+    Incidents(IncidentsArgs),
 }
 
 const SHOW_EXAMPLE: &str = "\
@@ -63,6 +68,46 @@ struct ShowArgs {
         default_value = defaults::LOG_DIR
     )]
     log_dir: PathBuf,
+}
+
+const INCIDENTS_EXAMPLE: &str = "\
+Examples:
+  memory-monitor incidents                       the last 7 days
+  memory-monitor incidents --since 2026-11-01    since that day's midnight, local time
+  memory-monitor incidents --since 4w --json     the last 4 weeks, as one JSON object
+
+  $ memory-monitor incidents
+  3 episodes since 2026-11-25 14:00:00 +01:00 (7d) in /var/log/memory-monitor/incidents.jsonl
+
+  began                       lasted  RAM max  reports  OOM kills  biggest at the worst report
+  2026-11-28 21:40:00 +01:00  12m       91.5%        2          0  java 2.14 GiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  2026-11-30 02:10:01 +01:00  48m56s    97.2%        2          1  java 2.31 GiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  2026-12-02 12:59:40 +01:00  20s+      91.0%        1          0  sync.py 858.31 MiB, sync.py 512.41 MiB, Xorg 95.12 MiB
+  (+: no recovered line: open when the logs end, or the daemon stopped first)
+
+  Biggest most often: java (2 of 3 episodes), sync.py (1)
+  2026-11-25 ...1.1.1 2026-12-02  (a day a cell: . none, 1-9 episodes, + more)";
+
+#[derive(Args, Debug)]
+struct IncidentsArgs {
+    /// The period: a time back from now (12h, 7d, 4w) or a day (2026-11-01, from its midnight,
+    /// local time).
+    #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = parse_since)]
+    since: Since,
+    /// Write the same as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Where incidents.jsonl and its rotated files are.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MEMORY_MONITOR_LOG_DIR",
+        default_value = defaults::LOG_DIR
+    )]
+    log_dir: PathBuf,
+    /// The time taken as now, RFC 3339 (for tests: a fixed period).
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    now: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[derive(Args, Debug)]
@@ -308,6 +353,12 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args),
         Some(Command::Snapshot(args)) => snapshot(&args),
         Some(Command::Show(args)) => crate::history::show::show(&args.log_dir, args.incident),
+        Some(Command::Incidents(args)) => incidents::run(&incidents::Options {
+            since: args.since,
+            json: args.json,
+            log_dir: args.log_dir,
+            now: args.now,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,9 @@ _memory__monitor() {
             memory__monitor,help)
                 cmd="memory__monitor__subcmd__help"
                 ;;
+            memory__monitor,incidents)
+                cmd="memory__monitor__subcmd__incidents"
+                ;;
             memory__monitor,run)
                 cmd="memory__monitor__subcmd__run"
                 ;;
@@ -30,6 +33,9 @@ _memory__monitor() {
                 ;;
             memory__monitor__subcmd__help,help)
                 cmd="memory__monitor__subcmd__help__subcmd__help"
+                ;;
+            memory__monitor__subcmd__help,incidents)
+                cmd="memory__monitor__subcmd__help__subcmd__incidents"
                 ;;
             memory__monitor__subcmd__help,run)
                 cmd="memory__monitor__subcmd__help__subcmd__run"
@@ -47,7 +53,7 @@ _memory__monitor() {
 
     case "${cmd}" in
         memory__monitor)
-            opts="-h -V --threshold --sustain --interval --repeat --urgent --log-dir --json --on-event --hook-timeout --metrics-file --journal-socket --details --proc-root --sys-root --memory-scope --ps-bin --top-bin --kernel-log --capture-timeout --help --version run snapshot show help"
+            opts="-h -V --threshold --sustain --interval --repeat --urgent --log-dir --json --on-event --hook-timeout --metrics-file --journal-socket --details --proc-root --sys-root --memory-scope --ps-bin --top-bin --kernel-log --capture-timeout --help --version run snapshot show incidents help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,7 +143,7 @@ _memory__monitor() {
             return 0
             ;;
         memory__monitor__subcmd__help)
-            opts="run snapshot show help"
+            opts="run snapshot show incidents help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +157,20 @@ _memory__monitor() {
             return 0
             ;;
         memory__monitor__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        memory__monitor__subcmd__help__subcmd__incidents)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -199,6 +219,32 @@ _memory__monitor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        memory__monitor__subcmd__incidents)
+            opts="-h --since --json --log-dir --now --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

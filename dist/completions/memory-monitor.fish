@@ -48,6 +48,7 @@ complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -s V -l vers
 complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -f -a "run" -d 'Run the monitoring loop in the foreground (the default)'
 complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -f -a "snapshot" -d 'Capture one report now, whatever the memory use, and print it'
 complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -f -a "show" -d 'Print incident N\'s reports and details from the logs, rotated files included'
+complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -f -a "incidents" -d 'List the episodes of high memory of the last days, from incidents.jsonl and its rotated files'
 complete -c memory-monitor -n "__fish_memory_monitor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand run" -l threshold -d 'Memory is high when more than this percentage is in use (0 < x < 100)' -r
 complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand run" -l sustain -d 'How long memory must stay high before the first report (e.g. 15s, 1m30s)' -r
@@ -80,7 +81,13 @@ complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand snapshot" 
 complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand snapshot" -s h -l help -d 'Print help'
 complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand show" -l log-dir -d 'Where incidents.log and details.log are' -r -F
 complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand show" -s h -l help -d 'Print help'
-complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show help" -f -a "run" -d 'Run the monitoring loop in the foreground (the default)'
-complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show help" -f -a "snapshot" -d 'Capture one report now, whatever the memory use, and print it'
-complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show help" -f -a "show" -d 'Print incident N\'s reports and details from the logs, rotated files included'
-complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand incidents" -l since -d 'The period: a time back from now (12h, 7d, 4w) or a day (2026-11-01, from its midnight, local time)' -r
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand incidents" -l log-dir -d 'Where incidents.jsonl and its rotated files are' -r -F
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand incidents" -l now -d 'The time taken as now, RFC 3339 (for tests: a fixed period)' -r
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand incidents" -l json -d 'Write the same as one JSON object instead of text'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand incidents" -s h -l help -d 'Print help'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show incidents help" -f -a "run" -d 'Run the monitoring loop in the foreground (the default)'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show incidents help" -f -a "snapshot" -d 'Capture one report now, whatever the memory use, and print it'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show incidents help" -f -a "show" -d 'Print incident N\'s reports and details from the logs, rotated files included'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show incidents help" -f -a "incidents" -d 'List the episodes of high memory of the last days, from incidents.jsonl and its rotated files'
+complete -c memory-monitor -n "__fish_memory_monitor_using_subcommand help; and not __fish_seen_subcommand_from run snapshot show incidents help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -7,8 +7,8 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::episode::{Gather, Markers, marker_time};
 use super::files::{Problem, files_of, for_each_line};
+use super::incident_lines::{Gather, Markers, marker_time};
 use crate::say;
 use crate::text::escape::{escape, escape_path};
 

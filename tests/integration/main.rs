@@ -17,6 +17,7 @@ mod faults;
 mod file_faults;
 mod fleet;
 mod generated;
+mod history_incidents;
 mod history_show;
 mod hook;
 mod hostile_daemon;

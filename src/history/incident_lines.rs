@@ -288,5 +288,5 @@ pub fn marker_time(marker: &[u8]) -> &[u8] {
 }
 
 #[cfg(test)]
-#[path = "episode_tests.rs"]
+#[path = "incident_lines_tests.rs"]
 mod tests;
