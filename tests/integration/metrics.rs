@@ -648,7 +648,10 @@ fn the_drop_in_is_shipped_and_its_commands_are_the_same_everywhere() {
     assert!(install.contains("SHARE_DEST=/usr/local/share/$NAME"));
     let package = repo_file("scripts/package.sh");
     assert!(package.contains("\"$root/dist/metrics-node-exporter.conf\" \"$share/\""));
-    assert!(package.contains("\"$root/dist/metrics-node-exporter.conf\" \"$tree/dist/\""));
+    // Into the tarball's dist/, beside the man page.
+    assert!(package.contains(
+        "\"$root/dist/metrics-node-exporter.conf\" \"$root/dist/memory-monitor.1\" \"$tree/dist/\""
+    ));
     assert!(package.contains("share=$pkg/usr/share/memory-monitor"));
     let uninstall = repo_file("uninstall.sh");
     assert!(uninstall.contains("SHARE_DEST=/usr/local/share/$NAME"));
