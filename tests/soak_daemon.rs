@@ -302,6 +302,9 @@ struct Soak {
 
 const METRICS_FILE: &str = "memory_monitor.prom";
 
+/// The daemon's last line at start: where the kills come from.
+const STARTED: &str = "memory-monitor: OOM kills are";
+
 /// Runs the daemon for `hours` of ticks at the default settings, accelerated, with meminfo
 /// following [`tick_schedule`], and checks it stays up, keeps its logs whole and stays small.
 fn soak(hours: u64) -> Soak {
@@ -411,14 +414,15 @@ fn soak_through(hours: u64, schedule: Vec<u64>) -> Soak {
             // From the second tick on: the loop is running, start-up is behind.
             if tick >= 2 {
                 figures.extend(resident(pid, tick));
-                if writes_after_start.is_none() {
+                // Its start lines come after the first samples; under qemu, ticks later.
+                if writes_after_start.is_none() && stderr_text().contains(STARTED) {
                     writes_after_start = writes(pid);
                 }
             }
             if tick >= wanted {
                 break match (writes_after_start, writes(pid)) {
                     (Some(after_start), Some(at_end)) => Ok((figures, after_start, at_end)),
-                    _ => Err(format!("cannot read /proc/{pid}/io")),
+                    _ => Err(format!("no start line seen, or /proc/{pid}/io unreadable")),
                 };
             }
             if tick == 0 && started.elapsed() > Duration::from_secs(10) {
