@@ -7,11 +7,12 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
+use crate::output::append::make_log_dir;
 use crate::report::{BootEnding, PreviousBoot};
 use crate::text::number::parse_u64;
 
@@ -275,11 +276,7 @@ impl StateFile {
         match self.replace(state) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 if let Some(dir) = self.path.parent() {
-                    fs::DirBuilder::new()
-                        .recursive(true)
-                        .mode(0o750)
-                        .create(dir)?;
-                    fs::set_permissions(dir, fs::Permissions::from_mode(0o750))?;
+                    make_log_dir(dir)?;
                 }
                 self.replace(state)
             }

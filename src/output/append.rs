@@ -19,6 +19,20 @@ use super::TextLog;
 use crate::text::escape::escape_path;
 
 const DIR_MODE: u32 = 0o750;
+
+/// Makes the log directory, 0750 whatever the umask, if it is missing (deleted while running,
+/// or never made): what every file kept in it does before writing.
+pub fn make_log_dir(dir: &Path) -> io::Result<()> {
+    if !dir.is_dir() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)?;
+        // Explicit, so a tight umask cannot make the directory unreadable to its group.
+        fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))?;
+    }
+    Ok(())
+}
 const FILE_MODE: u32 = 0o640;
 
 /// How much unwritten text is kept per log. The newest entry is always kept, whatever its size;
@@ -222,14 +236,7 @@ impl AppendFile {
     }
 
     fn open(&self) -> io::Result<File> {
-        if !self.dir.is_dir() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(DIR_MODE)
-                .create(&self.dir)?;
-            // Explicit, so a tight umask cannot make the directory unreadable to its group.
-            fs::set_permissions(&self.dir, Permissions::from_mode(DIR_MODE))?;
-        }
+        make_log_dir(&self.dir)?;
         let path = self.path();
         match OpenOptions::new()
             .append(true)
